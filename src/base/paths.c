@@ -1,0 +1,101 @@
+/* paths.c - where drover keeps its state. */
+#include "base/paths.h"
+#include "base/fdutil.h"
+#include "base/macros.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int path_join(char *out, const char *dir, const char *name)
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+    return (n < 0 || n >= PATH_MAX) ? -ENAMETOOLONG : 0;
+}
+
+/* out = a + "/" + b, or just a when b is empty */
+static int set_path(char *out, const char *a, const char *b)
+{
+    int n = *b ? snprintf(out, PATH_MAX, "%s/%s", a, b) : snprintf(out, PATH_MAX, "%s", a);
+    return (n < 0 || n >= PATH_MAX) ? -ENAMETOOLONG : 0;
+}
+
+static const char *nonempty_env(const char *name)
+{
+    const char *v = getenv(name);
+    return (v && *v == '/') ? v : NULL;
+}
+
+int paths_resolve(struct drover_paths *p)
+{
+    const char *dh = nonempty_env("DROVER_HOME");
+    const char *home = nonempty_env("HOME");
+    const char *xs = nonempty_env("XDG_STATE_HOME");
+    const char *xr = nonempty_env("XDG_RUNTIME_DIR");
+    const char *xc = nonempty_env("XDG_CONFIG_HOME");
+    int r = 0;
+
+    if (dh)
+        r = set_path(p->home, dh, "");
+    else if (xs)
+        r = set_path(p->home, xs, "drover");
+    else if (home)
+        r = set_path(p->home, home, ".local/state/drover");
+    else
+        return -ENOENT;
+    if (r < 0)
+        return r;
+    /* strip trailing slashes so joined paths stay tidy */
+    for (size_t n = strlen(p->home); n > 1 && p->home[n - 1] == '/'; n--)
+        p->home[n - 1] = '\0';
+
+    if (!dh && xr)
+        r = set_path(p->run, xr, "drover");
+    else
+        r = set_path(p->run, p->home, "run");
+    if (r < 0)
+        return r;
+
+    if (xc)
+        r = set_path(p->config, xc, "drover");
+    else if (home)
+        r = set_path(p->config, home, ".config/drover");
+    else
+        r = set_path(p->config, p->home, "config");
+    if (r < 0)
+        return r;
+
+    if ((r = path_join(p->logs, p->home, "logs")) < 0 ||
+        (r = path_join(p->daemon_sock, p->run, "daemon.sock")) < 0 ||
+        (r = path_join(p->sup_dir, p->run, "sup")) < 0)
+        return r;
+    return 0;
+}
+
+static int ensure_private_dir(const char *path)
+{
+    int r = mkdir_p(path, 0700);
+    if (r < 0)
+        return r;
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return neg_errno();
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    if ((st.st_mode & 077) && chmod(path, 0700) < 0)
+        return neg_errno();
+    return 0;
+}
+
+int paths_ensure(const struct drover_paths *p)
+{
+    int r;
+    if ((r = ensure_private_dir(p->home)) < 0 || (r = ensure_private_dir(p->run)) < 0 ||
+        (r = ensure_private_dir(p->sup_dir)) < 0)
+        return r;
+    if ((r = mkdir_p(p->logs, 0755)) < 0)
+        return r;
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* paths.h - where drover keeps its state.
+ *
+ *   home    $DROVER_HOME, else $XDG_STATE_HOME/drover, else ~/.local/state/drover
+ *           (daemon.lock, daemon.log, state.json, dump.json, logs/)
+ *   run     <home>/run when DROVER_HOME is set, else $XDG_RUNTIME_DIR/drover,
+ *           else <home>/run (daemon.sock, sup/<id>.<gen>.sock)
+ *   config  $XDG_CONFIG_HOME/drover, else ~/.config/drover
+ *
+ * home and run are created 0700. */
+#pragma once
+
+#include <limits.h>
+
+struct drover_paths {
+    char home[PATH_MAX];
+    char run[PATH_MAX];
+    char logs[PATH_MAX];
+    char config[PATH_MAX];
+    char daemon_sock[PATH_MAX];
+    char sup_dir[PATH_MAX];
+};
+
+/* Fills p from the environment. Returns -ENAMETOOLONG or -ENOENT (no HOME). */
+int paths_resolve(struct drover_paths *p);
+
+/* Creates home, run, run/sup and logs (0700) when missing and tightens the
+ * mode of run and run/sup to 0700 if they are looser. */
+int paths_ensure(const struct drover_paths *p);
+
+/* Joins dir and name into out (size PATH_MAX). Returns -ENAMETOOLONG. */
+int path_join(char *out, const char *dir, const char *name);

@@ -1,0 +1,50 @@
+/* procfs.h - reading processes from /proc: identity (start time), parent,
+ * CPU time and memory, and whole process trees.
+ *
+ * A process is identified by (pid, start time): the start time (clock ticks
+ * since boot, field 22 of /proc/<pid>/stat) tells a recycled pid apart. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct proc_stat {
+    pid_t pid;
+    pid_t ppid;
+    pid_t pgid;
+    char state;          /* R, S, D, Z, T, ... */
+    uint64_t cpu_ticks;  /* utime + stime, in clock ticks */
+    uint64_t start_time; /* clock ticks since boot */
+    uint64_t rss_bytes;
+};
+
+/* Reads /proc/<pid>/stat. Returns -ENOENT when the process is gone. */
+int proc_read_stat(pid_t pid, struct proc_stat *out);
+
+/* Returns clock ticks per second (sysconf(_SC_CLK_TCK), cached). */
+long proc_clock_ticks(void);
+
+/* Milliseconds since boot (CLOCK_BOOTTIME), comparable to start_time. */
+uint64_t proc_boot_ms(void);
+
+/* A snapshot of every process on the machine, for walking trees. */
+struct proc_table {
+    struct proc_stat *procs;
+    size_t n;
+};
+
+/* Loads a snapshot of /proc. Returns 0 or a negative errno; processes that
+ * vanish while reading are skipped. Free with proc_table_free. */
+int proc_table_load(struct proc_table *t);
+void proc_table_free(struct proc_table *t);
+
+/* Fills out[] with the pids of every descendant of root (not root itself),
+ * up to max entries; returns how many were found (may exceed max, in which
+ * case only max were stored). */
+size_t proc_table_descendants(const struct proc_table *t, pid_t root, pid_t *out, size_t max);
+
+/* Sums rss and cpu ticks over root and all its descendants. Returns 0, or
+ * -ENOENT when root is not in the snapshot. */
+int proc_table_tree_usage(const struct proc_table *t, pid_t root, uint64_t *rss_bytes,
+                          uint64_t *cpu_ticks);

@@ -1,0 +1,6 @@
+/* placeholder */
+int drover_preload_placeholder(void);
+int drover_preload_placeholder(void)
+{
+    return 0;
+}

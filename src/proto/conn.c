@@ -1,0 +1,304 @@
+/* conn.c - a framed, non-blocking connection on the event loop. */
+#include "proto/conn.h"
+#include "base/fdutil.h"
+#include "base/macros.h"
+#include "base/strbuf.h"
+#include "base/unixsock.h"
+#include "loop/loop.h"
+#include "proto/frame.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct out_frame {
+    struct out_frame *next;
+    size_t len, off;
+    int fds[FRAME_MAX_FDS];
+    unsigned n_fds;
+    char bytes[]; /* header + payload */
+};
+
+struct conn {
+    struct ev_loop *loop;
+    int fd;
+    size_t max_frame;
+    struct conn_handlers h;
+    void *data;
+    /* input */
+    struct strbuf in;
+    int in_fds[FRAME_MAX_FDS * 2];
+    unsigned n_in_fds;
+    /* output */
+    struct out_frame *out_head, *out_tail;
+    size_t queued;
+    int closing;   /* close once the output queue is empty */
+    int in_handler; /* depth of user callbacks running */
+    int freed;      /* conn_free was called inside a handler */
+};
+
+static void conn_destroy(struct conn *c)
+{
+    ev_io_del(c->loop, c->fd);
+    close(c->fd);
+    strbuf_free(&c->in);
+    for (unsigned i = 0; i < c->n_in_fds; i++)
+        close(c->in_fds[i]);
+    struct out_frame *f = c->out_head;
+    while (f) {
+        struct out_frame *n = f->next;
+        for (unsigned i = 0; i < f->n_fds; i++)
+            close(f->fds[i]);
+        free(f);
+        f = n;
+    }
+    free(c);
+}
+
+void conn_free(struct conn *c)
+{
+    if (!c)
+        return;
+    if (c->in_handler) {
+        c->freed = 1;
+        ev_io_mod(c->loop, c->fd, 0);
+        return;
+    }
+    conn_destroy(c);
+}
+
+static void conn_fail(struct conn *c, int err)
+{
+    if (c->freed)
+        return;
+    c->in_handler++;
+    if (c->h.on_close)
+        c->h.on_close(c, err, c->data);
+    c->in_handler--;
+    c->freed = 1;
+}
+
+static unsigned wanted_events(const struct conn *c)
+{
+    unsigned ev = c->closing ? 0 : EV_READ;
+    if (c->out_head)
+        ev |= EV_WRITE;
+    return ev;
+}
+
+static void flush_output(struct conn *c)
+{
+    while (c->out_head) {
+        struct out_frame *f = c->out_head;
+        ssize_t n;
+        if (f->off == 0 && f->n_fds > 0)
+            n = unix_send_with_fds(c->fd, f->bytes, f->len, f->fds, f->n_fds);
+        else {
+            n = send(c->fd, f->bytes + f->off, f->len - f->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0)
+                n = neg_errno();
+        }
+        if (n < 0) {
+            if (n == -EAGAIN || n == -EINTR)
+                break;
+            conn_fail(c, (int)n);
+            return;
+        }
+        if (f->off == 0)
+            for (unsigned i = 0; i < f->n_fds; i++)
+                close(f->fds[i]);
+        if (f->off == 0)
+            f->n_fds = 0;
+        f->off += (size_t)n;
+        if (f->off < f->len)
+            break;
+        c->out_head = f->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+        c->queued -= f->len;
+        free(f);
+    }
+    if (!c->out_head && c->closing) {
+        c->freed = 1;
+        return;
+    }
+    ev_io_mod(c->loop, c->fd, wanted_events(c));
+}
+
+/* Delivers every complete frame in the input buffer. */
+static void deliver_frames(struct conn *c)
+{
+    while (!c->freed && !c->closing && c->in.len >= FRAME_HEADER_LEN) {
+        size_t plen;
+        unsigned want;
+        int r = frame_header_decode((const uint8_t *)c->in.buf, c->max_frame, &plen, &want);
+        if (r < 0) {
+            conn_fail(c, r);
+            return;
+        }
+        if (c->in.len < FRAME_HEADER_LEN + plen)
+            return;
+        if (c->n_in_fds < want) {
+            conn_fail(c, -EPROTO);
+            return;
+        }
+        char *payload = malloc(plen + 1);
+        if (!payload) {
+            conn_fail(c, -ENOMEM);
+            return;
+        }
+        memcpy(payload, c->in.buf + FRAME_HEADER_LEN, plen);
+        payload[plen] = '\0';
+        strbuf_consume(&c->in, FRAME_HEADER_LEN + plen);
+        int fds[FRAME_MAX_FDS];
+        memcpy(fds, c->in_fds, want * sizeof(int));
+        memmove(c->in_fds, c->in_fds + want, (c->n_in_fds - want) * sizeof(int));
+        c->n_in_fds -= want;
+        c->in_handler++;
+        c->h.on_frame(c, payload, plen, fds, want, c->data);
+        c->in_handler--;
+        free(payload);
+    }
+}
+
+static void read_input(struct conn *c)
+{
+    /* bounded work per wakeup so one chatty peer cannot starve the loop */
+    for (int rounds = 0; rounds < 16 && !c->freed && !c->closing; rounds++) {
+        int r = strbuf_reserve(&c->in, 65536);
+        if (r < 0) {
+            conn_fail(c, -EMSGSIZE);
+            return;
+        }
+        int fds[FRAME_MAX_FDS];
+        size_t nfds = 0;
+        ssize_t n = unix_recv_with_fds(c->fd, c->in.buf + c->in.len, 65536, fds, ARRAY_SIZE(fds),
+                                       &nfds);
+        for (size_t i = 0; i < nfds; i++) {
+            if (c->n_in_fds < ARRAY_SIZE(c->in_fds))
+                c->in_fds[c->n_in_fds++] = fds[i];
+            else
+                close(fds[i]);
+        }
+        if (n < 0) {
+            if (n == -EAGAIN || n == -EINTR)
+                return;
+            conn_fail(c, (int)n);
+            return;
+        }
+        if (n == 0) {
+            conn_fail(c, 0);
+            return;
+        }
+        c->in.len += (size_t)n;
+        c->in.buf[c->in.len] = '\0';
+        deliver_frames(c);
+        if ((size_t)n < 65536)
+            return;
+    }
+}
+
+static void on_io(struct ev_loop *loop, int fd, unsigned events, void *data)
+{
+    (void)loop;
+    (void)fd;
+    struct conn *c = data;
+    c->in_handler++;
+    if ((events & EV_WRITE) && !c->freed)
+        flush_output(c);
+    if ((events & EV_READ) && !c->freed && !c->closing)
+        read_input(c);
+    if ((events & EV_ERROR) && !c->freed && c->closing)
+        c->freed = 1; /* peer gone while we were flushing: nothing more to do */
+    else if ((events & EV_ERROR) && !c->freed && !(events & EV_READ))
+        conn_fail(c, -ECONNRESET);
+    c->in_handler--;
+    if (c->freed && c->in_handler == 0)
+        conn_destroy(c);
+}
+
+struct conn *conn_new(struct ev_loop *loop, int fd, size_t max_frame,
+                      const struct conn_handlers *h, void *data)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->loop = loop;
+    c->fd = fd;
+    c->max_frame = max_frame;
+    c->h = *h;
+    c->data = data;
+    c->in.limit = FRAME_HEADER_LEN + max_frame + 65536;
+    if (fd_set_nonblock(fd, 1) < 0 || ev_io_add(loop, fd, EV_READ, on_io, c) < 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int conn_send(struct conn *c, const void *payload, size_t len, const int *fds, unsigned n_fds)
+{
+    if (c->freed)
+        return -EPIPE;
+    if (len > UINT32_MAX || n_fds > FRAME_MAX_FDS)
+        return -EMSGSIZE;
+    if (c->queued + len + FRAME_HEADER_LEN > CONN_MAX_QUEUED) {
+        conn_fail(c, -ENOBUFS);
+        if (!c->in_handler)
+            conn_destroy(c);
+        return -ENOBUFS;
+    }
+    struct out_frame *f = malloc(sizeof(*f) + FRAME_HEADER_LEN + len);
+    if (!f)
+        return -ENOMEM;
+    f->next = NULL;
+    f->len = FRAME_HEADER_LEN + len;
+    f->off = 0;
+    f->n_fds = 0;
+    for (unsigned i = 0; i < n_fds; i++) {
+        int d = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+        if (d < 0) {
+            int r = neg_errno();
+            for (unsigned j = 0; j < f->n_fds; j++)
+                close(f->fds[j]);
+            free(f);
+            return r;
+        }
+        f->fds[f->n_fds++] = d;
+    }
+    frame_header_encode((uint8_t *)f->bytes, len, n_fds);
+    memcpy(f->bytes + FRAME_HEADER_LEN, payload, len);
+    if (c->out_tail)
+        c->out_tail->next = f;
+    else
+        c->out_head = f;
+    c->out_tail = f;
+    c->queued += f->len;
+    ev_io_mod(c->loop, c->fd, wanted_events(c));
+    return 0;
+}
+
+void conn_close_after_flush(struct conn *c)
+{
+    if (c->freed)
+        return;
+    c->closing = 1;
+    if (!c->out_head) {
+        conn_free(c);
+        return;
+    }
+    ev_io_mod(c->loop, c->fd, wanted_events(c));
+}
+
+int conn_fd(const struct conn *c)
+{
+    return c->fd;
+}
+
+void conn_set_data(struct conn *c, void *data)
+{
+    c->data = data;
+}
