@@ -1,5 +1,138 @@
-int main(void);
-int main(void)
+/* main.c - drover, the command-line client. Parses the verb (PM2's names
+ * and aliases) and global options, then runs the verb (cmd_*.c). */
+#include "base/log.h"
+#include "base/paths.h"
+#include "cli/cli.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(struct cli *);
+} verbs[] = {
+    {"start", cmd_start},
+    {"stop", cmd_stop},
+    {"restart", cmd_restart},
+    {"delete", cmd_delete},
+    {"del", cmd_delete},
+    {"reset", cmd_reset},
+    {"ls", cmd_list},
+    {"list", cmd_list},
+    {"status", cmd_list},
+    {"l", cmd_list},
+    {"ps", cmd_list},
+    {"jlist", cmd_jlist},
+    {"describe", cmd_describe},
+    {"desc", cmd_describe},
+    {"info", cmd_describe},
+    {"show", cmd_describe},
+    {"pid", cmd_pid},
+    {"ping", cmd_ping},
+    {"kill", cmd_kill},
+    {"update", cmd_update},
+    {"sendSignal", cmd_send_signal},
+    {"reloadLogs", cmd_reload_logs},
+    {"flush", cmd_flush},
+    {"help", cmd_help},
+    {"version", cmd_version},
+};
+
+int cli_error(const char *fmt, ...)
 {
-    return 0;
+    va_list ap;
+    fputs("drover: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("drover: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 2;
+}
+
+void cli_say(const struct cli *c, const char *fmt, ...)
+{
+    if (c->silent || c->json)
+        return;
+    va_list ap;
+    fputs("[drover] ", stdout);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+}
+
+static void find_exe_dir(struct cli *c)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        snprintf(c->exe_dir, sizeof(c->exe_dir), ".");
+        return;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(c->exe_dir, sizeof(c->exe_dir), "%s", self);
+}
+
+int main(int argc, char **argv)
+{
+    static struct cli c;
+    static char *rest[4096];
+    int n_rest = 0;
+
+    log_setup("drover", 0);
+    const char *nc = getenv("NO_COLOR");
+    c.color = isatty(STDOUT_FILENO) && !(nc && *nc);
+    /* global options may appear anywhere, except after "--" */
+    int dashdash = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!dashdash && !strcmp(a, "--"))
+            dashdash = 1;
+        if (!dashdash && !strcmp(a, "--json"))
+            c.json = 1;
+        else if (!dashdash && !strcmp(a, "--no-color"))
+            c.color = 0;
+        else if (!dashdash && (!strcmp(a, "-s") || !strcmp(a, "--silent")))
+            c.silent = 1;
+        else if (!dashdash && (!strcmp(a, "-v") || !strcmp(a, "--version")) && n_rest == 0)
+            rest[n_rest++] = "version";
+        else if (!dashdash && (!strcmp(a, "-h") || !strcmp(a, "--help")) && n_rest == 0)
+            rest[n_rest++] = "help";
+        else if (n_rest < (int)(sizeof(rest) / sizeof(rest[0])))
+            rest[n_rest++] = argv[i];
+    }
+    if (n_rest == 0) {
+        c.argc = 0;
+        cmd_help(&c);
+        return 2;
+    }
+    c.verb = rest[0];
+    c.argc = n_rest - 1;
+    c.argv = rest + 1;
+    int r = paths_resolve(&c.paths);
+    if (r < 0)
+        return cli_error("cannot find the drover home: set DROVER_HOME or HOME");
+    find_exe_dir(&c);
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (!strcmp(verbs[i].name, c.verb))
+            return verbs[i].fn(&c);
+    return cli_usage("unknown command '%s' (see: drover help)", c.verb);
 }

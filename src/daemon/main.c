@@ -1,5 +1,226 @@
-int main(void);
-int main(void)
+/* main.c - droverd, the controller daemon.
+ *
+ *   droverd [--foreground]
+ *
+ * Normally started by the CLI on first use. Holds a lock on
+ * <home>/daemon.lock (one daemon per home), re-adopts running supervisors,
+ * then serves CLI requests on <run>/daemon.sock. When started with
+ * DROVER_READY_FD set, writes "ready\n" to that fd once it accepts
+ * connections, so the starting CLI waits for an event, not a timeout. */
+#include "base/cgroupfs.h"
+#include "base/fdutil.h"
+#include "base/log.h"
+#include "base/macros.h"
+#include "base/parse.h"
+#include "base/timeutil.h"
+#include "daemon/adopt.h"
+#include "daemon/commands.h"
+#include "daemon/daemon.h"
+#include "daemon/ops.h"
+#include "daemon/registry.h"
+#include "daemon/server.h"
+#include "daemon/suplink.h"
+#include "loop/loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct daemon D;
+
+void daemon_instances_changed(struct daemon *d)
 {
+    ops_poll(d);
+}
+
+static void on_sigchld(struct ev_loop *loop, int signo, void *data)
+{
+    (void)loop;
+    (void)signo;
+    (void)data;
+    /* supervisors we spawned: their loss is noticed on their links */
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+}
+
+/* SIGTERM/SIGINT: like `drover kill`, stop every app and exit. */
+static void on_terminate(struct ev_loop *loop, int signo, void *data)
+{
+    struct daemon *d = data;
+    (void)loop;
+    if (d->shutting_down)
+        return;
+    log_info("signal %d: stopping every app and exiting", signo);
+    json_t *req = json_object();
+    cmd_kill(d, NULL, req);
+    json_decref(req);
+}
+
+static void on_usr1(struct ev_loop *loop, int signo, void *data)
+{
+    struct daemon *d = data;
+    (void)loop;
+    (void)signo;
+    for (size_t i = 0; i < d->reg.n_insts; i++)
+        if (d->reg.insts[i]->link)
+            suplink_request(d->reg.insts[i]->link, "reopen_logs", NULL, NULL, NULL, NULL);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* A cgroup v2 directory under our own cgroup in which supervisors create
+ * one cgroup per instance, if we may create one there. */
+static void setup_cgroup_base(struct daemon *d)
+{
+    char mnt[1024], self[2048], base[4096], probe[4200];
+    d->cgroup_base[0] = '\0';
+    if (getenv("DROVER_NO_CGROUP") || cgroupfs_mount(mnt, sizeof(mnt)) < 0 ||
+        cgroupfs_self_path(self, sizeof(self)) < 0)
+        return;
+    snprintf(base, sizeof(base), "%s%s/drover-%016llx", mnt, strcmp(self, "/") ? self : "",
+             (unsigned long long)fnv1a(d->paths.home));
+    if (mkdir(base, 0755) < 0 && errno != EEXIST)
+        return;
+    snprintf(probe, sizeof(probe), "%s/probe.%d", base, (int)getpid());
+    if (mkdir(probe, 0755) < 0)
+        return;
+    char procs[4300];
+    snprintf(procs, sizeof(procs), "%s/cgroup.procs", probe);
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    rmdir(probe);
+    if (fd < 0 || strlen(base) >= sizeof(d->cgroup_base))
+        return;
+    snprintf(d->cgroup_base, sizeof(d->cgroup_base), "%s", base);
+}
+
+static int take_lock(struct daemon *d)
+{
+    char path[PATH_MAX];
+    path_join(path, d->paths.home, "daemon.lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return neg_errno();
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int r = neg_errno();
+        close(fd);
+        return r == -EWOULDBLOCK ? -EBUSY : r;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) == 0)
+        (void)!pwrite(fd, pid, (size_t)n, 0);
+    d->lock_fd = fd;
     return 0;
+}
+
+static void find_exe_dir(struct daemon *d)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        snprintf(d->exe_dir, sizeof(d->exe_dir), ".");
+        return;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(d->exe_dir, sizeof(d->exe_dir), "%s", self);
+}
+
+static void signal_ready(void)
+{
+    const char *fd_text = getenv("DROVER_READY_FD");
+    int64_t fd;
+    if (!fd_text || parse_int64(fd_text, 3, 1024, &fd) < 0)
+        return;
+    (void)!write((int)fd, "ready\n", 6);
+    close((int)fd);
+    unsetenv("DROVER_READY_FD");
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon *d = &D;
+    int foreground = argc > 1 && strcmp(argv[1], "--foreground") == 0;
+    int r;
+
+    log_setup("droverd", 1);
+    d->lock_fd = d->log_fd = d->listen_fd = -1;
+    d->started_at = wall_ms();
+    if ((r = paths_resolve(&d->paths)) < 0 || (r = paths_ensure(&d->paths)) < 0)
+        return log_error_errno(r, "cannot prepare the drover home"), 1;
+
+    char logpath[PATH_MAX];
+    path_join(logpath, d->paths.home, "daemon.log");
+    d->log_fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (d->log_fd < 0)
+        return log_error_errno(neg_errno(), "cannot open %s", logpath), 1;
+    if (!foreground) {
+        dup2(d->log_fd, STDOUT_FILENO);
+        dup2(d->log_fd, STDERR_FILENO);
+    }
+    r = take_lock(d);
+    if (r == -EBUSY) {
+        log_info("another daemon already serves %s", d->paths.home);
+        return 0;
+    }
+    if (r < 0)
+        return log_error_errno(r, "cannot take the daemon lock"), 1;
+
+    signal(SIGPIPE, SIG_IGN);
+    find_exe_dir(d);
+    setup_cgroup_base(d);
+    d->loop = ev_loop_new();
+    if (!d->loop)
+        return log_error_errno(neg_errno(), "cannot create the event loop"), 1;
+    if ((r = ev_signal_add(d->loop, SIGCHLD, on_sigchld, d)) < 0 ||
+        (r = ev_signal_add(d->loop, SIGTERM, on_terminate, d)) < 0 ||
+        (r = ev_signal_add(d->loop, SIGINT, on_terminate, d)) < 0 ||
+        (r = ev_signal_add(d->loop, SIGUSR1, on_usr1, d)) < 0)
+        return log_error_errno(r, "cannot set up signals"), 1;
+    signal(SIGHUP, SIG_IGN);
+
+    adopt_all(d);
+    if ((r = server_listen(d)) < 0)
+        return log_error_errno(r, "cannot listen on %s", d->paths.daemon_sock), 1;
+    log_info("drover %s daemon %d ready (home %s, cgroups %s)", DROVER_VERSION, (int)getpid(),
+             d->paths.home, d->cgroup_base[0] ? d->cgroup_base : "off");
+    signal_ready();
+
+    r = ev_loop_run(d->loop);
+    d->exiting = 1;
+    server_close(d);
+    unlink(d->paths.daemon_sock);
+    ops_free_all(d);
+    for (size_t i = 0; i < d->reg.n_insts; i++)
+        suplink_detach(d->reg.insts[i]->link);
+    if (!d->keep_apps_on_exit) {
+        daemon_persist(d);
+        if (d->cgroup_base[0])
+            rmdir(d->cgroup_base);
+    }
+    log_info("daemon %d exiting%s", (int)getpid(),
+             d->keep_apps_on_exit ? " (apps keep running)" : "");
+    registry_free(&d->reg);
+    ev_loop_free(d->loop);
+    return r < 0 ? 1 : 0;
 }

@@ -75,7 +75,7 @@ static void conn_fail(struct conn *c, int err)
     if (c->freed)
         return;
     c->in_handler++;
-    if (c->h.on_close)
+    if (c->h.on_close && !c->closing)
         c->h.on_close(c, err, c->data);
     c->in_handler--;
     c->freed = 1;

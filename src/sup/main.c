@@ -1,5 +1,170 @@
-int main(void);
-int main(void)
+/* main.c - drover-sup: supervises one app instance.
+ *
+ * Started by the daemon with: fd 0 /dev/null, fd 1 and 2 the daemon's log,
+ * fd 3 a connected socket carrying the spec (sup/spec.h) and then serving as
+ * the first control connection, fds 4.. the instance's listening sockets.
+ * argv[1] is "<name>:<id>", only so `ps` tells supervisors apart. */
+#include "base/fdutil.h"
+#include "base/log.h"
+#include "base/macros.h"
+#include "base/timeutil.h"
+#include "logs/logger.h"
+#include "loop/loop.h"
+#include "proto/frame.h"
+#include "sup/sup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define SPEC_FD 3
+#define FIRST_LISTEN_FD 4
+
+static void on_state_change(struct instance *inst, void *data)
 {
+    (void)inst;
+    control_broadcast_state(data);
+}
+
+static void on_instance_exit(struct instance *inst, void *data)
+{
+    struct sup *s = data;
+    (void)inst;
+    control_shutdown(s, "deleted");
+}
+
+static void on_sigchld(struct ev_loop *loop, int signo, void *data)
+{
+    struct sup *s = data;
+    (void)loop;
+    (void)signo;
+    instance_on_sigchld(&s->inst);
+}
+
+/* SIGTERM/SIGINT/SIGHUP to the supervisor itself: stop the app gracefully
+ * and exit, as `drover delete` would. */
+static void on_terminate(struct ev_loop *loop, int signo, void *data)
+{
+    struct sup *s = data;
+    (void)loop;
+    log_info("%s:%lld received signal %d: stopping the app and exiting", s->spec.name,
+             (long long)s->spec.id, signo);
+    instance_delete(&s->inst);
+}
+
+static void on_usr1(struct ev_loop *loop, int signo, void *data)
+{
+    struct sup *s = data;
+    (void)loop;
+    (void)signo;
+    logger_reopen(s->logger);
+}
+
+/* Directory of our own executable, to find drover-gzip next to us. */
+static void helper_path(char *out, size_t len, const char *name)
+{
+    char self[PATH_MAX - 64];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        snprintf(out, len, "%s", name);
+        return;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, len, "%s/%s", self, name);
+}
+
+static int read_spec(struct sup *s)
+{
+    char *payload;
+    size_t len;
+    int r = frame_recv(SPEC_FD, FRAME_MAX_INTERNAL, 10000, &payload, &len, NULL, NULL);
+    if (r < 0)
+        return log_error_errno(r, "cannot read the instance spec on fd %d", SPEC_FD);
+    const char *why;
+    r = sup_spec_parse(payload, len, &s->spec, &why);
+    if (r < 0)
+        return log_error_errno(r, "bad instance spec (key %s)", why ? why : "?");
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    static struct sup s;
+    char gzip_path[PATH_MAX];
+
+    log_setup("drover-sup", 1);
+    s.ctl_listen_fd = -1;
+    if (read_spec(&s) < 0)
+        return 1;
+
+    /* our own session: a signal to the daemon's group is not for us, and
+     * we outlive the daemon. Orphans of the app come to us, not to init. */
+    setsid();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGPIPE, SIG_IGN);
+
+    s.n_listen_fds = s.spec.n_listen_fds;
+    for (int i = 0; i < s.n_listen_fds; i++) {
+        s.listen_fds[i] = FIRST_LISTEN_FD + i;
+        fd_set_cloexec(s.listen_fds[i], 1);
+    }
+
+    s.loop = ev_loop_new();
+    if (!s.loop)
+        return log_error_errno(neg_errno(), "cannot create the event loop"), 1;
+
+    helper_path(gzip_path, sizeof(gzip_path), "drover-gzip");
+    s.spec.log.compress_helper = gzip_path;
+    s.logger = logger_new(s.loop, &s.spec.log);
+    if (!s.logger)
+        return log_error_errno(neg_errno(), "%s:%lld: cannot open log files", s.spec.name,
+                               (long long)s.spec.id),
+               1;
+    int outp[2], errp[2];
+    if (pipe_cloexec(outp, 0, 0) < 0 || pipe_cloexec(errp, 0, 0) < 0)
+        return log_error_errno(neg_errno(), "cannot create pipes"), 1;
+    /* a larger pipe absorbs bursts while the logger writes */
+    fcntl(outp[1], F_SETPIPE_SZ, 1 << 20);
+    fcntl(errp[1], F_SETPIPE_SZ, 1 << 20);
+    logger_watch(s.logger, outp[0], errp[0]);
+
+    instance_init(&s.inst, s.loop, &s.spec, s.logger, outp[1], errp[1]);
+    s.inst.extra_fds = s.listen_fds;
+    s.inst.n_extra_fds = s.n_listen_fds;
+    s.inst.on_change = on_state_change;
+    s.inst.on_exit = on_instance_exit;
+    s.inst.cb_data = &s;
+
+    int r;
+    if ((r = ev_signal_add(s.loop, SIGCHLD, on_sigchld, &s)) < 0 ||
+        (r = ev_signal_add(s.loop, SIGTERM, on_terminate, &s)) < 0 ||
+        (r = ev_signal_add(s.loop, SIGINT, on_terminate, &s)) < 0 ||
+        (r = ev_signal_add(s.loop, SIGHUP, on_terminate, &s)) < 0 ||
+        (r = ev_signal_add(s.loop, SIGUSR1, on_usr1, &s)) < 0)
+        return log_error_errno(r, "cannot set up signals"), 1;
+    if ((r = control_listen(&s)) < 0)
+        return log_error_errno(r, "cannot listen on %s", s.spec.sock_path), 1;
+    if ((r = control_serve_fd(&s, SPEC_FD)) < 0)
+        return log_error_errno(r, "cannot serve the daemon link"), 1;
+
+    if (s.spec.start_now)
+        instance_start(&s.inst);
+    else
+        control_broadcast_state(&s);
+
+    r = ev_loop_run(s.loop);
+    logger_free(s.logger);
+    tree_destroy(&s.inst.tree);
+    return r < 0 ? 1 : 0;
 }

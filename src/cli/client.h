@@ -1,0 +1,20 @@
+/* client.h - the CLI's connection to the daemon. The daemon is started on
+ * first use (like PM2); two CLIs racing to start it end up talking to the
+ * same one, because the daemon takes a lock on its home and the loser exits. */
+#pragma once
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+
+/* Sends req (borrowed) and stores the reply in *reply (new reference).
+ * autostart: start the daemon when none runs. Returns 0, -ENOTCONN when no
+ * daemon runs and autostart is off, or a negative errno (message printed). */
+int client_request(struct cli *c, json_t *req, int autostart, json_t **reply);
+
+/* True when a daemon answers on the socket right now. */
+int client_daemon_running(const struct cli *c);
+
+/* Waits until no daemon holds the home's lock (after kill/update), at most
+ * timeout_ms. Returns 0 or -ETIMEDOUT. */
+int client_wait_daemon_exit(const struct cli *c, int timeout_ms);

@@ -1,0 +1,166 @@
+/* cmd_admin.c - verbs about the daemon: ping, kill, update, reloadLogs,
+ * flush, version, help. */
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "config/options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAEMON_EXIT_TIMEOUT_MS 120000
+
+static int simple_request(struct cli *c, json_t *req, int autostart, json_t **reply)
+{
+    int r = client_request(c, req, autostart, reply);
+    json_decref(req);
+    if (r == -ENOTCONN)
+        return r;
+    if (r < 0)
+        return 1;
+    if (!json_is_true(json_object_get(*reply, "ok"))) {
+        cli_error("%s", json_string_value(json_object_get(*reply, "error")) ?: "request failed");
+        json_decref(*reply);
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_ping(struct cli *c)
+{
+    json_t *reply;
+    int r = simple_request(c, json_pack("{s:s}", "cmd", "ping"), 1, &reply);
+    if (r)
+        return 1;
+    if (c->json) {
+        char *t = json_dumps(reply, JSON_COMPACT);
+        puts(t);
+        free(t);
+    } else {
+        printf("pong (daemon %lld, drover %s)\n",
+               (long long)json_integer_value(json_object_get(reply, "pid")),
+               json_string_value(json_object_get(reply, "version")));
+    }
+    json_decref(reply);
+    return 0;
+}
+
+int cmd_kill(struct cli *c)
+{
+    json_t *reply;
+    int r = simple_request(c, json_pack("{s:s}", "cmd", "kill"), 0, &reply);
+    if (r == -ENOTCONN) {
+        cli_say(c, "no daemon running");
+        return 0;
+    }
+    if (r)
+        return 1;
+    json_decref(reply);
+    if (client_wait_daemon_exit(c, DAEMON_EXIT_TIMEOUT_MS) < 0)
+        return cli_error("the daemon did not exit in time");
+    cli_say(c, "every app stopped, daemon exited");
+    return 0;
+}
+
+int cmd_update(struct cli *c)
+{
+    json_t *reply;
+    int r = simple_request(c, json_pack("{s:s}", "cmd", "update"), 0, &reply);
+    if (r == -ENOTCONN) {
+        cli_say(c, "no daemon running");
+        return 0;
+    }
+    if (r)
+        return 1;
+    json_int_t old = json_integer_value(json_object_get(reply, "pid"));
+    json_decref(reply);
+    if (client_wait_daemon_exit(c, DAEMON_EXIT_TIMEOUT_MS) < 0)
+        return cli_error("the old daemon did not exit in time");
+    r = simple_request(c, json_pack("{s:s}", "cmd", "ping"), 1, &reply);
+    if (r)
+        return 1;
+    cli_say(c, "daemon %lld replaced by %lld (drover %s); apps kept running", (long long)old,
+            (long long)json_integer_value(json_object_get(reply, "pid")),
+            json_string_value(json_object_get(reply, "version")));
+    json_decref(reply);
+    return 0;
+}
+
+int cmd_reload_logs(struct cli *c)
+{
+    json_t *reply;
+    if (simple_request(c, json_pack("{s:s}", "cmd", "reload_logs"), 1, &reply))
+        return 1;
+    cli_say(c, "reopened the log files of %lld instance(s)",
+            (long long)json_integer_value(json_object_get(reply, "reopened")));
+    json_decref(reply);
+    return 0;
+}
+
+int cmd_flush(struct cli *c)
+{
+    json_t *req = json_pack("{s:s}", "cmd", "flush");
+    if (c->argc > 0) {
+        json_t *targets = json_array();
+        for (int i = 0; i < c->argc; i++)
+            json_array_append_new(targets, json_string(c->argv[i]));
+        json_object_set_new(req, "targets", targets);
+    }
+    json_t *reply;
+    if (simple_request(c, req, 1, &reply))
+        return 1;
+    cli_say(c, "emptied the log files of %lld instance(s)",
+            (long long)json_integer_value(json_object_get(reply, "flushed")));
+    json_decref(reply);
+    return 0;
+}
+
+int cmd_version(struct cli *c)
+{
+    (void)c;
+    printf("%s\n", DROVER_VERSION);
+    return 0;
+}
+
+static const char *const usage_text =
+    "usage: drover <command> [options]\n"
+    "\n"
+    "apps:\n"
+    "  start <script|binary|\"command\"|ecosystem> [options] [-- args]\n"
+    "  stop|restart|delete|reset <name|id|namespace|all>...\n"
+    "  sendSignal <signal> <target>...\n"
+    "listings (all take --json):\n"
+    "  ls|list|status|l|ps     the process table\n"
+    "  jlist                   the process list in pm2 jlist's JSON shape\n"
+    "  describe|desc|info|show <target>\n"
+    "  pid [target]\n"
+    "logs:\n"
+    "  logs [target] [--lines N] [--nostream] [--out|--err] [--json] [--timestamp] [--raw]\n"
+    "  flush [target]  reloadLogs\n"
+    "daemon:\n"
+    "  ping  kill  update (replace the daemon binary, apps keep running)\n"
+    "other:\n"
+    "  help [options]  version\n"
+    "\n"
+    "global options: --json, --no-color, -s/--silent\n"
+    "state lives in $DROVER_HOME (default ~/.local/state/drover)\n";
+
+int cmd_help(struct cli *c)
+{
+    if (c->argc > 0 && (!strcmp(c->argv[0], "options") || !strcmp(c->argv[0], "start"))) {
+        printf("options of start (ecosystem key, flag):\n");
+        for (size_t i = 0; i < opt_table_len; i++) {
+            const struct opt_def *d = &opt_table[i];
+            char flags[64] = "";
+            if (d->flag && d->short_flag)
+                snprintf(flags, sizeof(flags), "%s, %s", d->short_flag, d->flag);
+            else if (d->flag)
+                snprintf(flags, sizeof(flags), "%s", d->flag);
+            printf("  %-26s %-28s %s\n", d->key, flags, d->help);
+        }
+        return 0;
+    }
+    fputs(usage_text, stdout);
+    return 0;
+}

@@ -1,0 +1,14 @@
+/* ecosystem.h - reading PM2 ecosystem files: {"apps": [...]} as JSON, YAML,
+ * or a JavaScript module (ecosystem.config.js, evaluated by node exactly as
+ * PM2 does), or JSON on standard input ("-"). A bare array of apps and a
+ * single app object are accepted too. */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Loads the apps of an ecosystem file. base_dir receives the directory
+ * relative paths in the file are resolved against (the file's directory,
+ * or the current directory for stdin). Returns a new array or NULL after
+ * printing an error naming the file. */
+json_t *ecosystem_load(const char *path, char *base_dir, size_t len);

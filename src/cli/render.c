@@ -1,0 +1,197 @@
+/* render.c - the ls table and describe output. */
+#include "cli/render.h"
+#include "base/timeutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define COLS 9
+
+static const char *color_for_status(const char *s)
+{
+    if (!strcmp(s, "online"))
+        return "\033[32m";
+    if (!strcmp(s, "errored"))
+        return "\033[31m";
+    if (!strcmp(s, "stopped"))
+        return "\033[90m";
+    return "\033[33m";
+}
+
+/* Display width of UTF-8 text (one column per code point is enough here). */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+static void line(const size_t *w, const char *l, const char *m, const char *r)
+{
+    fputs(l, stdout);
+    for (int i = 0; i < COLS; i++) {
+        for (size_t k = 0; k < w[i] + 2; k++)
+            fputs("─", stdout);
+        fputs(i == COLS - 1 ? r : m, stdout);
+    }
+    fputc('\n', stdout);
+}
+
+void render_table(const struct cli *c, json_t *processes)
+{
+    static const char *const head[COLS] = {"id", "name", "mode", "pid", "uptime",
+                                           "↺",  "status", "cpu", "mem"};
+    size_t n = json_array_size(processes);
+    if (n == 0) {
+        printf("no processes (start one with: drover start <script>)\n");
+        return;
+    }
+    char (*cells)[COLS][64] = calloc(n, sizeof(*cells));
+    if (!cells)
+        return;
+    size_t w[COLS];
+    for (int i = 0; i < COLS; i++)
+        w[i] = width(head[i]);
+    for (size_t r = 0; r < n; r++) {
+        json_t *p = json_array_get(processes, r);
+        const char *status = json_string_value(json_object_get(p, "status"));
+        int running = json_integer_value(json_object_get(p, "pid")) > 0;
+        snprintf(cells[r][0], 64, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+        snprintf(cells[r][1], 64, "%s", json_string_value(json_object_get(p, "name")));
+        snprintf(cells[r][2], 64, "%s", json_string_value(json_object_get(p, "mode")));
+        snprintf(cells[r][3], 64, "%lld",
+                 (long long)json_integer_value(json_object_get(p, "pid")));
+        if (running)
+            format_duration_short(json_integer_value(json_object_get(p, "uptime_ms")),
+                                  cells[r][4], 64);
+        else
+            snprintf(cells[r][4], 64, "0");
+        snprintf(cells[r][5], 64, "%lld",
+                 (long long)json_integer_value(json_object_get(p, "restarts")));
+        snprintf(cells[r][6], 64, "%s", status ? status : "?");
+        snprintf(cells[r][7], 64, "%.0f%%", json_number_value(json_object_get(p, "cpu")));
+        format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")),
+                           cells[r][8], 64);
+        for (int i = 0; i < COLS; i++)
+            if (width(cells[r][i]) > w[i])
+                w[i] = width(cells[r][i]);
+    }
+    line(w, "┌", "┬", "┐");
+    fputs("│", stdout);
+    for (int i = 0; i < COLS; i++)
+        printf(" %s%*s │", head[i], (int)(w[i] - width(head[i])), "");
+    fputc('\n', stdout);
+    line(w, "├", "┼", "┤");
+    for (size_t r = 0; r < n; r++) {
+        fputs("│", stdout);
+        for (int i = 0; i < COLS; i++) {
+            const char *pre = "", *post = "";
+            if (c->color && i == 6) {
+                pre = color_for_status(cells[r][6]);
+                post = "\033[0m";
+            } else if (c->color && i == 1) {
+                pre = "\033[1m";
+                post = "\033[0m";
+            }
+            printf(" %s%s%s%*s │", pre, cells[r][i], post, (int)(w[i] - width(cells[r][i])), "");
+        }
+        fputc('\n', stdout);
+    }
+    line(w, "└", "┴", "┘");
+    free(cells);
+}
+
+static void kv(const char *key, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void kv(const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    printf("  %-22s ", key);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+static const char *s_or(json_t *p, const char *k, const char *def)
+{
+    const char *v = json_string_value(json_object_get(p, k));
+    return v ? v : def;
+}
+
+static void time_text(int64_t ms, char *buf, size_t len)
+{
+    if (ms <= 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void render_describe(const struct cli *c, json_t *p)
+{
+    char buf[128];
+    const char *status = s_or(p, "status", "?");
+    printf("%s%s%s (id %lld)\n", c->color ? "\033[1m" : "", s_or(p, "name", "?"),
+           c->color ? "\033[0m" : "", (long long)json_integer_value(json_object_get(p, "id")));
+    kv("status", "%s%s%s", c->color ? color_for_status(status) : "", status,
+       c->color ? "\033[0m" : "");
+    const char *reason = json_string_value(json_object_get(p, "reason"));
+    if (reason && *reason)
+        kv("reason", "%s", reason);
+    kv("pid", "%lld", (long long)json_integer_value(json_object_get(p, "pid")));
+    kv("supervisor pid", "%lld", (long long)json_integer_value(json_object_get(p, "sup_pid")));
+    kv("mode", "%s (%lld instance%s, slot %lld)", s_or(p, "mode", "fork"),
+       (long long)json_integer_value(json_object_get(p, "instances")),
+       json_integer_value(json_object_get(p, "instances")) == 1 ? "" : "s",
+       (long long)json_integer_value(json_object_get(p, "slot")));
+    kv("namespace", "%s", s_or(p, "namespace", "default"));
+    kv("restarts", "%lld", (long long)json_integer_value(json_object_get(p, "restarts")));
+    kv("unstable restarts", "%lld",
+       (long long)json_integer_value(json_object_get(p, "unstable_restarts")));
+    format_duration_short(json_integer_value(json_object_get(p, "uptime_ms")), buf, sizeof(buf));
+    kv("uptime", "%s", json_integer_value(json_object_get(p, "pid")) > 0 ? buf : "-");
+    time_text(json_integer_value(json_object_get(p, "created_at")), buf, sizeof(buf));
+    kv("created at", "%s", buf);
+    json_t *ec = json_object_get(p, "exit_code");
+    const char *es = json_string_value(json_object_get(p, "exit_signal"));
+    if (json_is_integer(ec) || es) {
+        char when[64];
+        time_text(json_integer_value(json_object_get(p, "last_exit_at")), when, sizeof(when));
+        if (es)
+            kv("last exit", "signal %s at %s", es, when);
+        else
+            kv("last exit", "code %lld at %s", (long long)json_integer_value(ec), when);
+    }
+    kv("script", "%s", s_or(p, "script", "?"));
+    kv("interpreter", "%s", s_or(p, "interpreter", "none"));
+    char *args = json_dumps(json_object_get(p, "args"), JSON_COMPACT);
+    kv("args", "%s", args ? args : "[]");
+    free(args);
+    kv("cwd", "%s", s_or(p, "cwd", "-"));
+    kv("out log", "%s", s_or(p, "log_out", "(off)"));
+    kv("error log", "%s", s_or(p, "log_err", "(off)"));
+    if (json_string_value(json_object_get(p, "log_combined")))
+        kv("combined log", "%s", s_or(p, "log_combined", ""));
+    kv("log lines written", "%lld", (long long)json_integer_value(json_object_get(p, "log_lines")));
+    kv("log bytes dropped", "%lld",
+       (long long)json_integer_value(json_object_get(p, "log_dropped")));
+    kv("log rotations", "%lld", (long long)json_integer_value(json_object_get(p, "log_rotations")));
+    kv("cpu", "%.1f%%", json_number_value(json_object_get(p, "cpu")));
+    format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")), buf, sizeof(buf));
+    kv("memory (whole tree)", "%s", buf);
+    if (json_string_value(json_object_get(p, "cgroup")))
+        kv("cgroup", "%s", s_or(p, "cgroup", ""));
+    json_t *config = json_object_get(p, "config");
+    char *cfg = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+    kv("config", "%s", cfg ? cfg : "{}");
+    free(cfg);
+}

@@ -1,0 +1,15 @@
+/* render.h - how the CLI shows processes to people: the `ls` table (PM2's
+ * columns), `describe`'s key/value block, and colours (only on a TTY, never
+ * with NO_COLOR). Input is the daemon's canonical process objects
+ * (daemon/describe.h). */
+#pragma once
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+
+/* Prints the process table (a note when there is none). */
+void render_table(const struct cli *c, json_t *processes);
+
+/* Prints one process in detail. */
+void render_describe(const struct cli *c, json_t *proc);

@@ -1,0 +1,565 @@
+/* app_config.c - validating and normalizing one app's configuration. */
+#include "config/app_config.h"
+#include "base/macros.h"
+#include "base/parse.h"
+#include "config/argsplit.h"
+#include "config/listen_addr.h"
+#include "config/options.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+struct ctx {
+    const char *app;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct ctx *c, const char *key, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static int fail(struct ctx *c, const char *key, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "app '%s': %s: %s", c->app, key, what);
+    return -EINVAL;
+}
+
+/* Text form of a scalar for messages and for string-typed options. */
+static int scalar_text(const json_t *v, char *buf, size_t len)
+{
+    if (json_is_string(v))
+        snprintf(buf, len, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, len, "%g", json_real_value(v));
+    else if (json_is_true(v))
+        snprintf(buf, len, "true");
+    else if (json_is_false(v))
+        snprintf(buf, len, "false");
+    else
+        return -EINVAL;
+    return 0;
+}
+
+static const char *type_of(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_NULL:
+        return "null";
+    default:
+        return "a scalar";
+    }
+}
+
+static json_t *norm_bool(struct ctx *c, const char *key, json_t *v)
+{
+    if (json_is_boolean(v))
+        return json_incref(v);
+    char t[64];
+    if (scalar_text(v, t, sizeof(t)) == 0) {
+        if (!strcasecmp(t, "true") || !strcmp(t, "1") || !strcasecmp(t, "yes"))
+            return json_true();
+        if (!strcasecmp(t, "false") || !strcmp(t, "0") || !strcasecmp(t, "no"))
+            return json_false();
+        fail(c, key, "expected true or false, got '%s'", t);
+    } else {
+        fail(c, key, "expected true or false, got %s", type_of(v));
+    }
+    return NULL;
+}
+
+static json_t *norm_int(struct ctx *c, const char *key, json_t *v, int64_t min, int64_t max)
+{
+    int64_t x;
+    char t[128];
+    if (json_is_integer(v)) {
+        x = json_integer_value(v);
+    } else if (json_is_string(v) && parse_int64(json_string_value(v), min, max, &x) == 0) {
+        /* parsed */
+    } else {
+        if (scalar_text(v, t, sizeof(t)) == 0)
+            fail(c, key, "expected an integer, got '%s'", t);
+        else
+            fail(c, key, "expected an integer, got %s", type_of(v));
+        return NULL;
+    }
+    if (x < min || x > max) {
+        fail(c, key, "%lld is out of range [%lld, %lld]", (long long)x, (long long)min,
+             (long long)max);
+        return NULL;
+    }
+    return json_integer(x);
+}
+
+static json_t *norm_duration(struct ctx *c, const char *key, json_t *v)
+{
+    int64_t ms;
+    char t[128];
+    if (json_is_integer(v))
+        ms = json_integer_value(v);
+    else if (json_is_real(v))
+        ms = (int64_t)json_real_value(v);
+    else if (json_is_string(v) && parse_duration_ms(json_string_value(v), &ms) == 0)
+        ;
+    else {
+        if (scalar_text(v, t, sizeof(t)) == 0)
+            fail(c, key, "invalid duration '%s' (use ms, or 1.5s, 2m, 1h)", t);
+        else
+            fail(c, key, "expected a duration, got %s", type_of(v));
+        return NULL;
+    }
+    if (ms < 0 || ms > 365LL * 86400000) {
+        fail(c, key, "duration %lld ms is out of range", (long long)ms);
+        return NULL;
+    }
+    return json_integer(ms);
+}
+
+static json_t *norm_size(struct ctx *c, const char *key, json_t *v)
+{
+    uint64_t bytes;
+    char t[128];
+    if (json_is_integer(v) && json_integer_value(v) >= 0)
+        bytes = (uint64_t)json_integer_value(v);
+    else if (json_is_string(v) && parse_size(json_string_value(v), &bytes) == 0)
+        ;
+    else {
+        if (scalar_text(v, t, sizeof(t)) == 0)
+            fail(c, key, "invalid size '%s' (use bytes, or 10K, 300M, 1G)", t);
+        else
+            fail(c, key, "expected a size, got %s", type_of(v));
+        return NULL;
+    }
+    if (bytes > (1ULL << 50)) {
+        fail(c, key, "size is out of range");
+        return NULL;
+    }
+    return json_integer((json_int_t)bytes);
+}
+
+static json_t *norm_signal(struct ctx *c, const char *key, json_t *v)
+{
+    char t[64];
+    int sig;
+    if (scalar_text(v, t, sizeof(t)) < 0 || parse_signal(t, &sig) < 0 || !signal_name(sig)) {
+        fail(c, key, "unknown signal '%s'", scalar_text(v, t, sizeof(t)) == 0 ? t : "?");
+        return NULL;
+    }
+    if (sig == SIGKILL || sig == SIGSTOP) {
+        fail(c, key, "%s cannot be a stop signal (it cannot be handled)", signal_name(sig));
+        return NULL;
+    }
+    return json_string(signal_name(sig));
+}
+
+static json_t *norm_args(struct ctx *c, const char *key, json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            char t[4096];
+            if (scalar_text(e, t, sizeof(t)) < 0) {
+                json_decref(out);
+                fail(c, key, "element %zu is %s, expected a string", i, type_of(e));
+                return NULL;
+            }
+            json_array_append_new(out, json_string(json_is_string(e) ? json_string_value(e) : t));
+        }
+        return out;
+    }
+    char t[128];
+    if (!json_is_string(v)) {
+        if (scalar_text(v, t, sizeof(t)) == 0)
+            return json_pack("[s]", t);
+        fail(c, key, "expected a string or an array, got %s", type_of(v));
+        return NULL;
+    }
+    char **argv;
+    size_t n;
+    if (argsplit(json_string_value(v), &argv, &n) < 0) {
+        fail(c, key, "unterminated quote in '%s'", json_string_value(v));
+        return NULL;
+    }
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, json_string(argv[i]));
+    argsplit_free(argv);
+    return out;
+}
+
+static json_t *norm_strings(struct ctx *c, const char *key, json_t *v)
+{
+    json_t *out = json_array();
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            if (!json_is_string(e)) {
+                json_decref(out);
+                fail(c, key, "element %zu is %s, expected a string", i, type_of(e));
+                return NULL;
+            }
+            json_array_append(out, e);
+        }
+        return out;
+    }
+    if (!json_is_string(v)) {
+        json_decref(out);
+        fail(c, key, "expected a string or an array of strings, got %s", type_of(v));
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    while (*s) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        while (len && (*s == ' '))
+            s++, len--;
+        while (len && s[len - 1] == ' ')
+            len--;
+        if (len)
+            json_array_append_new(out, json_stringn(s, len));
+        if (!comma)
+            break;
+        s = comma + 1;
+    }
+    return out;
+}
+
+static json_t *norm_ints(struct ctx *c, const char *key, json_t *v)
+{
+    json_t *out = json_array();
+    if (!json_is_array(v)) {
+        json_t *one = norm_int(c, key, v, -1000000, 1000000);
+        if (!one) {
+            json_decref(out);
+            return NULL;
+        }
+        json_array_append_new(out, one);
+        return out;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        json_t *one = norm_int(c, key, e, -1000000, 1000000);
+        if (!one) {
+            json_decref(out);
+            return NULL;
+        }
+        json_array_append_new(out, one);
+    }
+    if (json_array_size(out) > 32) {
+        json_decref(out);
+        fail(c, key, "at most 32 exit codes");
+        return NULL;
+    }
+    return out;
+}
+
+static json_t *norm_env(struct ctx *c, const char *key, json_t *v)
+{
+    if (!json_is_object(v)) {
+        fail(c, key, "expected an object of variables, got %s", type_of(v));
+        return NULL;
+    }
+    json_t *out = json_object();
+    const char *k;
+    json_t *e;
+    json_object_foreach(v, k, e)
+    {
+        char t[65536];
+        if (!*k || strchr(k, '=')) {
+            json_decref(out);
+            fail(c, key, "invalid variable name '%s'", k);
+            return NULL;
+        }
+        if (json_is_null(e))
+            continue;
+        if (json_is_object(e) || json_is_array(e)) {
+            /* PM2 passes nested values as JSON text */
+            char *dump = json_dumps(e, JSON_COMPACT);
+            json_object_set_new(out, k, json_string(dump ? dump : ""));
+            free(dump);
+            continue;
+        }
+        if (scalar_text(e, t, sizeof(t)) < 0) {
+            json_decref(out);
+            fail(c, key, "variable '%s' has no usable value", k);
+            return NULL;
+        }
+        json_object_set_new(out, k, json_string(json_is_string(e) ? json_string_value(e) : t));
+    }
+    return out;
+}
+
+static json_t *norm_instances(struct ctx *c, const char *key, json_t *v)
+{
+    if (json_is_string(v) && !strcasecmp(json_string_value(v), "max"))
+        return json_integer(0);
+    return norm_int(c, key, v, -1, CFG_HARD_MAX_INSTANCES);
+}
+
+static json_t *norm_bool_or_strings(struct ctx *c, const char *key, json_t *v)
+{
+    if (json_is_boolean(v))
+        return json_incref(v);
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (!strcasecmp(s, "true") || !strcasecmp(s, "false"))
+            return norm_bool(c, key, v);
+    }
+    return norm_strings(c, key, v);
+}
+
+static json_t *norm_listen(struct ctx *c, const char *key, json_t *v)
+{
+    json_t *list = json_is_integer(v) ? json_pack("[I]", json_integer_value(v)) : NULL;
+    if (!list)
+        list = norm_strings(c, key, v);
+    if (!list)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        char t[256];
+        struct listen_addr a;
+        scalar_text(e, t, sizeof(t));
+        if (listen_addr_parse(t, &a) < 0) {
+            json_decref(out);
+            json_decref(list);
+            fail(c, key, "invalid address '%s' (use 3000, 127.0.0.1:8080 or [::]:443)", t);
+            return NULL;
+        }
+        char canon[128];
+        listen_addr_format(&a, canon, sizeof(canon));
+        json_array_append_new(out, json_string(canon));
+    }
+    json_decref(list);
+    if (json_array_size(out) > 16) {
+        json_decref(out);
+        fail(c, key, "at most 16 addresses");
+        return NULL;
+    }
+    return out;
+}
+
+static json_t *normalize_value(struct ctx *c, const struct opt_def *d, json_t *v)
+{
+    char t[4096];
+    switch (d->type) {
+    case OPT_STRING:
+        if (scalar_text(v, t, sizeof(t)) < 0) {
+            fail(c, d->key, "expected a string, got %s", type_of(v));
+            return NULL;
+        }
+        return json_string(json_is_string(v) ? json_string_value(v) : t);
+    case OPT_BOOL:
+        return norm_bool(c, d->key, v);
+    case OPT_INT:
+        return norm_int(c, d->key, v, -1000000000, 1000000000);
+    case OPT_DURATION:
+        return norm_duration(c, d->key, v);
+    case OPT_SIZE:
+        return norm_size(c, d->key, v);
+    case OPT_SIGNAL:
+        return norm_signal(c, d->key, v);
+    case OPT_ARGS:
+        return norm_args(c, d->key, v);
+    case OPT_STRINGS:
+        return norm_strings(c, d->key, v);
+    case OPT_INTS:
+        return norm_ints(c, d->key, v);
+    case OPT_ENV:
+        return norm_env(c, d->key, v);
+    case OPT_INSTANCES:
+        return norm_instances(c, d->key, v);
+    case OPT_BOOL_OR_STRINGS:
+        return norm_bool_or_strings(c, d->key, v);
+    case OPT_LISTEN:
+        return norm_listen(c, d->key, v);
+    }
+    return NULL;
+}
+
+/* Checks between options and of enumerated values, after typing. */
+static int check_semantics(struct ctx *c, json_t *o)
+{
+    const char *s;
+    if ((s = cfg_str(o, "name", NULL))) {
+        if (!*s || strcmp(s, "all") == 0 || strspn(s, "0123456789") == strlen(s))
+            return fail(c, "name", "'%s' is reserved (a target would be ambiguous)", s);
+        if (strlen(s) > 128 || strpbrk(s, "/\n\t"))
+            return fail(c, "name", "must be at most 128 characters, without '/' or control "
+                                   "characters");
+    }
+    if ((s = cfg_str(o, "exec_mode", NULL))) {
+        if (!strcmp(s, "fork") || !strcmp(s, "fork_mode"))
+            json_object_set_new(o, "exec_mode", json_string("fork"));
+        else if (!strcmp(s, "cluster") || !strcmp(s, "cluster_mode"))
+            json_object_set_new(o, "exec_mode", json_string("cluster"));
+        else
+            return fail(c, "exec_mode", "expected fork or cluster, got '%s'", s);
+    }
+    if ((s = cfg_str(o, "log_type", NULL)) && strcmp(s, "raw") && strcmp(s, "json"))
+        return fail(c, "log_type", "expected raw or json, got '%s'", s);
+    if ((s = cfg_str(o, "balancing", NULL)) && strcmp(s, "shared") && strcmp(s, "slots"))
+        return fail(c, "balancing", "expected shared or slots, got '%s'", s);
+    if ((s = cfg_str(o, "rotate_interval", NULL))) {
+        int64_t ms;
+        if (!strcmp(s, "hourly"))
+            ms = 3600000;
+        else if (!strcmp(s, "daily"))
+            ms = 86400000;
+        else if (!strcmp(s, "weekly"))
+            ms = 7 * 86400000LL;
+        else if (parse_duration_ms(s, &ms) < 0 || ms < 1000)
+            return fail(c, "rotate_interval",
+                        "expected hourly, daily, weekly or a duration of at least 1s, got '%s'",
+                        s);
+        json_object_set_new(o, "rotate_interval", json_integer(ms));
+    }
+    int64_t port = cfg_int(o, "port", 0);
+    if (json_object_get(o, "port") && (port < 1 || port > 65535))
+        return fail(c, "port", "%lld is not a TCP port", (long long)port);
+    if (cfg_int(o, "max_restarts", 0) < 0)
+        return fail(c, "max_restarts", "must not be negative");
+    if (cfg_int(o, "retain", 0) < 0)
+        return fail(c, "retain", "must not be negative");
+    int64_t maxi = cfg_int(o, "max_instances", CFG_DEFAULT_MAX_INSTANCES);
+    if (maxi < 1 || maxi > CFG_HARD_MAX_INSTANCES)
+        return fail(c, "max_instances", "must be between 1 and %d", CFG_HARD_MAX_INSTANCES);
+    if (cfg_int(o, "instances", 1) > maxi)
+        return fail(c, "instances", "%lld is above max_instances (%lld)",
+                    (long long)cfg_int(o, "instances", 1), (long long)maxi);
+    return 0;
+}
+
+/* PM2 spellings that mean the same as one of our keys. */
+static const char *canonical_key(const char *k)
+{
+    if (!strcmp(k, "node_args"))
+        return "interpreter_args";
+    if (!strcmp(k, "combine_logs"))
+        return "merge_logs";
+    if (!strcmp(k, "exec_interpreter"))
+        return "interpreter";
+    if (!strcmp(k, "error") || !strcmp(k, "err_file"))
+        return "error_file";
+    if (!strcmp(k, "output"))
+        return "out_file";
+    if (!strcmp(k, "log"))
+        return "log_file";
+    if (!strcmp(k, "cron"))
+        return "cron_restart";
+    return k;
+}
+
+int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, size_t errlen)
+{
+    struct ctx c = {"?", err, errlen};
+    char namebuf[160];
+    if (!json_is_object(in)) {
+        snprintf(err, errlen, "an app must be a JSON object, got %s", type_of(in));
+        return -EINVAL;
+    }
+    json_t *name = json_object_get(in, "name");
+    json_t *script = json_object_get(in, "script");
+    if (name && scalar_text(name, namebuf, sizeof(namebuf)) == 0)
+        c.app = namebuf;
+    else if (script && json_is_string(script))
+        c.app = json_string_value(script);
+
+    json_t *o = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(in, key, v)
+    {
+        const char *k = canonical_key(key);
+        const struct opt_def *d = opt_by_key(k);
+        json_t *nv = NULL;
+        if (!d && strncmp(k, "env_", 4) == 0 && k[4]) {
+            struct opt_def env_def = {k, NULL, NULL, OPT_ENV, 0, ""};
+            nv = normalize_value(&c, &env_def, v);
+        } else if (!d) {
+            if (warnings && !opt_is_ignored_pm2_key(k)) {
+                char w[256];
+                snprintf(w, sizeof(w), "app '%s': unknown option '%s' ignored", c.app, key);
+                json_array_append_new(warnings, json_string(w));
+            }
+            continue;
+        } else if (json_is_null(v)) {
+            continue;
+        } else {
+            nv = normalize_value(&c, d, v);
+        }
+        if (!nv) {
+            json_decref(o);
+            return -EINVAL;
+        }
+        json_object_set_new(o, k, nv);
+    }
+    const char *sc = cfg_str(o, "script", NULL);
+    if (!sc || !*sc) {
+        json_decref(o);
+        return fail(&c, "script", "missing (what should drover run?)");
+    }
+    int r = check_semantics(&c, o);
+    if (r < 0) {
+        json_decref(o);
+        return r;
+    }
+    *out = o;
+    return 0;
+}
+
+const char *cfg_str(const json_t *app, const char *key, const char *def)
+{
+    json_t *v = json_object_get(app, key);
+    return json_is_string(v) ? json_string_value(v) : def;
+}
+
+int64_t cfg_int(const json_t *app, const char *key, int64_t def)
+{
+    json_t *v = json_object_get(app, key);
+    return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+int cfg_bool(const json_t *app, const char *key, int def)
+{
+    json_t *v = json_object_get(app, key);
+    return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+int cfg_kill_signal(const json_t *app)
+{
+    int sig;
+    const char *s = cfg_str(app, "kill_signal", NULL);
+    if (s && parse_signal(s, &sig) == 0)
+        return sig;
+    return SIGINT;
+}
+
+int cfg_is_cluster(const json_t *app)
+{
+    const char *m = cfg_str(app, "exec_mode", "fork");
+    return strcmp(m, "cluster") == 0;
+}

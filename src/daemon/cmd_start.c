@@ -1,0 +1,173 @@
+/* cmd_start.c - "start": add apps (or start stopped instances of known
+ * ones). Every app in the request is validated before anything starts. */
+#include "base/cpus.h"
+#include "base/timeutil.h"
+#include "config/app_config.h"
+#include "daemon/commands.h"
+#include "daemon/lifecycle.h"
+#include "daemon/registry.h"
+#include "daemon/replies.h"
+#include "daemon/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_APPS_PER_REQUEST 1024
+#define START_GRACE_MS 10000
+
+/* Instances to run: N, 0 = usable CPUs, -1 = usable CPUs - 1 (at least 1). */
+static int resolve_instances(const json_t *config)
+{
+    int64_t n = cfg_int(config, "instances", 1);
+    if (n > 0)
+        return (int)n;
+    int cpus = cpus_usable();
+    if (n == 0)
+        return cpus;
+    return cpus > 1 ? cpus - 1 : 1;
+}
+
+static char *default_name(const char *script)
+{
+    const char *base = strrchr(script, '/');
+    base = base ? base + 1 : script;
+    char *name = strdup(base);
+    if (!name)
+        return NULL;
+    char *dot = strrchr(name, '.');
+    if (dot && dot != name)
+        *dot = '\0';
+    return name;
+}
+
+static int app_running_fully(const struct daemon *d, const struct app *app)
+{
+    for (size_t i = 0; i < d->reg.n_insts; i++) {
+        const struct inst *in = d->reg.insts[i];
+        if (in->app == app && (!in->link || !in->want_running))
+            return 0;
+    }
+    return 1;
+}
+
+static int push_inst(struct inst ***arr, size_t *n, struct inst *in)
+{
+    struct inst **na = realloc(*arr, (*n + 1) * sizeof(*na));
+    if (!na)
+        return -1;
+    *arr = na;
+    na[(*n)++] = in;
+    return 0;
+}
+
+void cmd_start(struct daemon *d, struct client *c, json_t *req)
+{
+    json_t *apps = json_object_get(req, "apps");
+    json_t *base_env = json_object_get(req, "env");
+    if (!json_is_array(apps) || json_array_size(apps) == 0) {
+        server_reply_error(c, "nothing to start");
+        return;
+    }
+    if (json_array_size(apps) > MAX_APPS_PER_REQUEST) {
+        server_reply_error(c, "too many apps in one request (at most %d)", MAX_APPS_PER_REQUEST);
+        return;
+    }
+    size_t n_apps = json_array_size(apps);
+    json_t **norm = calloc(n_apps, sizeof(json_t *));
+    json_t *warnings = json_array();
+    char err[1024];
+    size_t i;
+    int ok = norm != NULL;
+
+    /* 1. validate everything */
+    for (i = 0; ok && i < n_apps; i++) {
+        if (app_config_normalize(json_array_get(apps, i), &norm[i], warnings, err, sizeof(err)) <
+            0) {
+            server_reply_error(c, "%s", err);
+            ok = 0;
+            break;
+        }
+        if (!json_object_get(norm[i], "name")) {
+            char *name = default_name(cfg_str(norm[i], "script", "app"));
+            json_object_set_new(norm[i], "name", json_string(name ? name : "app"));
+            free(name);
+        }
+        const char *name = cfg_str(norm[i], "name", "");
+        for (size_t j = 0; j < i; j++) {
+            if (!strcmp(cfg_str(norm[j], "name", ""), name)) {
+                server_reply_error(c, "app '%s' appears twice in the request", name);
+                ok = 0;
+                break;
+            }
+        }
+        struct app *existing = registry_find_app(&d->reg, name);
+        if (ok && existing && app_running_fully(d, existing)) {
+            server_reply_error(c, "app '%s' is already running (use restart, or delete it first)",
+                               name);
+            ok = 0;
+        }
+        int count = resolve_instances(norm[i]);
+        if (ok && !existing && d->reg.n_insts + (size_t)count > CFG_HARD_MAX_INSTANCES * 4) {
+            server_reply_error(c, "too many instances: the daemon's limit is %d",
+                               CFG_HARD_MAX_INSTANCES * 4);
+            ok = 0;
+        }
+    }
+
+    /* 2. act */
+    struct inst **started = NULL;
+    size_t n_started = 0;
+    int64_t t0 = wall_ms(), timeout = 0;
+    for (i = 0; ok && i < n_apps; i++) {
+        const char *name = cfg_str(norm[i], "name", "");
+        struct app *app = registry_find_app(&d->reg, name);
+        int64_t t = cfg_int(norm[i], "listen_timeout", CFG_DEFAULT_LISTEN_TIMEOUT_MS) +
+                    cfg_int(norm[i], "kill_timeout", CFG_DEFAULT_KILL_TIMEOUT_MS);
+        if (t > timeout)
+            timeout = t;
+        if (app) {
+            /* PM2: starting a known app starts its stopped instances */
+            for (size_t k = 0; k < d->reg.n_insts; k++) {
+                struct inst *in = d->reg.insts[k];
+                if (in->app != app || (in->link && in->want_running))
+                    continue;
+                if (lifecycle_start(d, in, err, sizeof(err)) == 0)
+                    push_inst(&started, &n_started, in);
+            }
+            continue;
+        }
+        int count = resolve_instances(norm[i]);
+        int autostart = cfg_bool(norm[i], "autostart", 1);
+        app = registry_add_app(&d->reg, name, json_incref(norm[i]), wall_ms());
+        if (!app) {
+            server_reply_error(c, "out of memory");
+            ok = 0;
+            break;
+        }
+        app->base_env = json_is_object(base_env) ? json_incref(base_env) : NULL;
+        for (int s = 0; s < count; s++) {
+            struct inst *in = lifecycle_create_inst(d, app, s, autostart, err, sizeof(err));
+            if (!in) {
+                json_array_append_new(warnings, json_string(err));
+                continue;
+            }
+            push_inst(&started, &n_started, in);
+        }
+        if (registry_count_app_insts(&d->reg, app) == 0) {
+            registry_remove_app(&d->reg, app);
+            server_reply_error(c, "cannot start app '%s': %s", name, err);
+            ok = 0;
+        }
+    }
+    for (i = 0; norm && i < n_apps; i++)
+        json_decref(norm[i]);
+    free(norm);
+    if (ok) {
+        daemon_persist(d);
+        wait_and_reply(d, c, OP_WAIT_SETTLED, started, n_started, t0, timeout + START_GRACE_MS,
+                       json_pack("{s:O}", "warnings", warnings));
+    }
+    json_decref(warnings);
+    free(started);
+}

@@ -1,0 +1,92 @@
+/* daemon.h - droverd's shared state: the registry of apps and instances,
+ * the links to their supervisors, and the pending operations.
+ *
+ * The daemon is a controller. It never runs app code and is never in the
+ * path of an app's logs or sockets' data: each instance has a drover-sup
+ * process that owns the app, its pipes and log files (sup/sup.h). Killing
+ * the daemon leaves every app running; a new daemon re-adopts the
+ * supervisors (adopt.c). */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/paths.h"
+
+struct ev_loop;
+struct conn;
+struct suplink;
+struct listener_set;
+
+/* The last state a supervisor reported for its instance. */
+struct inst_snap {
+    char status[24]; /* PM2 names: online, launching, stopping, stopped, errored, ... */
+    pid_t pid;       /* app main pid, 0 when not running */
+    uint64_t pid_start;
+    pid_t sup_pid;
+    int ready;
+    int64_t restarts, unstable_restarts;
+    int64_t started_at; /* wall ms of the current run */
+    int64_t exit_code, exit_signal, last_exit_at;
+    char reason[256];
+    char cgroup[256];
+    uint64_t log_lines, log_bytes, log_dropped, log_rotations;
+    int deleted; /* the supervisor announced its exit */
+};
+
+struct app {
+    char *name;
+    json_t *config;   /* normalized (config/app_config.h), owned */
+    json_t *base_env; /* the environment of the CLI that started it (PM2 semantics), owned */
+    int64_t created_at;
+};
+
+struct inst {
+    int64_t id;
+    struct app *app;
+    int64_t gen;      /* bumped for every new supervisor of this id */
+    int want_running; /* what the user asked for; a dead supervisor is respawned if set */
+    int deleting;     /* delete requested: remove when the supervisor is gone */
+    int64_t created_at;
+    int slot; /* 0..instances-1 within the app: NODE_APP_INSTANCE */
+    struct suplink *link; /* NULL when no supervisor runs */
+    struct inst_snap snap;
+    char *log_out, *log_err, *log_combined; /* resolved paths, NULL when off */
+    /* CPU sampling for ls */
+    uint64_t cpu_ticks_prev;
+    int64_t cpu_sample_ms;
+    double cpu_percent;
+    uint64_t memory_bytes;
+};
+
+struct registry {
+    struct app **apps;
+    size_t n_apps, cap_apps;
+    struct inst **insts; /* sorted by id */
+    size_t n_insts, cap_insts;
+    int64_t next_id;
+};
+
+struct daemon {
+    struct ev_loop *loop;
+    struct drover_paths paths;
+    struct registry reg;
+    int lock_fd;
+    int log_fd; /* daemon.log, handed to supervisors as stdout/stderr */
+    int listen_fd;
+    char exe_dir[4096]; /* where droverd, drover-sup and friends live */
+    struct op *ops;     /* pending operations (ops.h) */
+    int exiting;           /* the loop is ending: links drop without consequences */
+    int shutting_down;     /* kill/update in progress: new requests are refused */
+    int keep_apps_on_exit; /* drover update: leave supervisors running */
+    int64_t started_at;
+    char cgroup_base[512]; /* cgroup v2 dir for instance cgroups, "" when unusable */
+};
+
+/* Writes state.json (apps, instances, next id) atomically. Logs failures. */
+void daemon_persist(struct daemon *d);
+
+/* Called whenever an instance's snapshot changed or it disappeared: wakes
+ * the pending operations (ops.c). */
+void daemon_instances_changed(struct daemon *d);

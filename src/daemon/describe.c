@@ -1,0 +1,82 @@
+/* describe.c - instances as JSON for the CLI. */
+#include "daemon/describe.h"
+#include "base/parse.h"
+#include "base/timeutil.h"
+#include "config/app_config.h"
+#include "daemon/inst_spec.h"
+#include "daemon/registry.h"
+
+#include <string.h>
+
+static json_t *str_or_null(const char *s)
+{
+    return (s && *s) ? json_string(s) : json_null();
+}
+
+json_t *describe_inst(const struct daemon *d, const struct inst *in)
+{
+    const struct inst_snap *s = &in->snap;
+    const json_t *c = in->app->config;
+    int64_t now = wall_ms();
+    int running = s->pid > 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(in->id));
+    json_object_set_new(o, "name", json_string(in->app->name));
+    json_object_set_new(o, "namespace", json_string(cfg_str(c, "namespace", "default")));
+    json_object_set_new(o, "mode", json_string(cfg_is_cluster(c) ? "cluster" : "fork"));
+    json_object_set_new(o, "instances",
+                        json_integer((json_int_t)registry_count_app_insts(&d->reg, in->app)));
+    json_object_set_new(o, "slot", json_integer(in->slot));
+    json_object_set_new(o, "gen", json_integer(in->gen));
+    json_object_set_new(o, "pid", json_integer(running ? s->pid : 0));
+    json_object_set_new(o, "sup_pid", json_integer(in->link ? s->sup_pid : 0));
+    json_object_set_new(o, "status", json_string(s->status));
+    json_object_set_new(o, "ready", json_boolean(s->ready));
+    json_object_set_new(o, "restarts", json_integer(s->restarts));
+    json_object_set_new(o, "unstable_restarts", json_integer(s->unstable_restarts));
+    json_object_set_new(o, "started_at", running ? json_integer(s->started_at) : json_null());
+    json_object_set_new(o, "uptime_ms", json_integer(running ? now - s->started_at : 0));
+    json_object_set_new(o, "created_at", json_integer(in->created_at));
+    json_object_set_new(o, "exit_code",
+                        s->last_exit_at && s->exit_code >= 0 ? json_integer(s->exit_code)
+                                                             : json_null());
+    const char *sig = s->exit_signal > 0 ? signal_name((int)s->exit_signal) : NULL;
+    json_object_set_new(o, "exit_signal", str_or_null(sig));
+    json_object_set_new(o, "last_exit_at",
+                        s->last_exit_at ? json_integer(s->last_exit_at) : json_null());
+    json_object_set_new(o, "reason", str_or_null(s->reason));
+    json_object_set_new(o, "cpu", json_real(running ? in->cpu_percent : 0.0));
+    json_object_set_new(o, "memory", json_integer(running ? (json_int_t)in->memory_bytes : 0));
+    const char *script = cfg_str(c, "script", "");
+    const char *interp = cfg_str(c, "interpreter", NULL);
+    if (!interp)
+        interp = interpreter_for_script(script);
+    json_object_set_new(o, "script", json_string(script));
+    json_object_set_new(o, "interpreter", str_or_null(interp ? interp : "none"));
+    json_t *args = json_object_get(c, "args");
+    json_object_set_new(o, "args", args ? json_incref(args) : json_array());
+    json_object_set_new(o, "cwd", str_or_null(cfg_str(c, "cwd", NULL)));
+    json_object_set_new(o, "log_out", str_or_null(in->log_out));
+    json_object_set_new(o, "log_err", str_or_null(in->log_err));
+    json_object_set_new(o, "log_combined", str_or_null(in->log_combined));
+    json_object_set_new(o, "log_lines", json_integer((json_int_t)s->log_lines));
+    json_object_set_new(o, "log_bytes", json_integer((json_int_t)s->log_bytes));
+    json_object_set_new(o, "log_dropped", json_integer((json_int_t)s->log_dropped));
+    json_object_set_new(o, "log_rotations", json_integer((json_int_t)s->log_rotations));
+    json_object_set_new(o, "cgroup", str_or_null(s->cgroup));
+    json_object_set_new(o, "config", json_deep_copy(c));
+    return o;
+}
+
+json_t *describe_some(const struct daemon *d, struct inst **insts, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, describe_inst(d, insts[i]));
+    return arr;
+}
+
+json_t *describe_all(const struct daemon *d)
+{
+    return describe_some(d, d->reg.insts, d->reg.n_insts);
+}

@@ -1,0 +1,24 @@
+/* describe.h - instances as JSON for the CLI. One canonical "process"
+ * object; the CLI renders it as the `ls` table, `describe`, or PM2's jlist
+ * shape (cli/pm2_shape.c). Fields:
+ *
+ *   id name namespace mode instances slot gen pid sup_pid status ready
+ *   restarts unstable_restarts started_at uptime_ms created_at exit_code
+ *   exit_signal last_exit_at reason cpu memory script interpreter args cwd
+ *   log_out log_err log_combined log_lines log_bytes log_dropped
+ *   log_rotations cgroup config
+ */
+#pragma once
+
+#include <jansson.h>
+
+#include "daemon/daemon.h"
+
+/* Describes one instance (new reference). */
+json_t *describe_inst(const struct daemon *d, const struct inst *inst);
+
+/* Describes every instance, sorted by id (new reference). */
+json_t *describe_all(const struct daemon *d);
+
+/* Describes the given instances (new reference). */
+json_t *describe_some(const struct daemon *d, struct inst **insts, size_t n);

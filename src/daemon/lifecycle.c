@@ -1,0 +1,170 @@
+/* lifecycle.c - instance start/stop/restart/delete and supervisor loss. */
+#include "daemon/lifecycle.h"
+#include "base/log.h"
+#include "base/pidfd.h"
+#include "base/timeutil.h"
+#include "daemon/inst_spec.h"
+#include "daemon/registry.h"
+#include "daemon/suplink.h"
+#include "loop/loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RESPAWN_DELAY_MS 1000
+
+static int spawn_supervisor(struct daemon *d, struct inst *inst, int start, char *err,
+                            size_t errlen)
+{
+    inst->gen++;
+    int r = suplink_spawn(d, inst, start, NULL, 0, NULL, err, errlen);
+    if (r < 0) {
+        snprintf(inst->snap.status, sizeof(inst->snap.status), "errored");
+        snprintf(inst->snap.reason, sizeof(inst->snap.reason), "%s", err);
+        return r;
+    }
+    snprintf(inst->snap.status, sizeof(inst->snap.status), "%s", start ? "launching" : "stopped");
+    return 0;
+}
+
+struct inst *lifecycle_create_inst(struct daemon *d, struct app *app, int slot, int start,
+                                   char *err, size_t errlen)
+{
+    struct inst *inst = registry_add_inst(&d->reg, app, -1);
+    if (!inst) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    inst->slot = slot;
+    inst->created_at = wall_ms();
+    inst->want_running = start;
+    inst_resolve_log_paths(d, inst);
+    if (spawn_supervisor(d, inst, start, err, errlen) < 0) {
+        registry_remove_inst(&d->reg, inst);
+        return NULL;
+    }
+    return inst;
+}
+
+int lifecycle_start(struct daemon *d, struct inst *inst, char *err, size_t errlen)
+{
+    inst->want_running = 1;
+    if (inst->link)
+        return suplink_request(inst->link, "start", NULL, NULL, NULL, NULL);
+    return spawn_supervisor(d, inst, 1, err, errlen);
+}
+
+int lifecycle_stop(struct daemon *d, struct inst *inst)
+{
+    (void)d;
+    inst->want_running = 0;
+    if (!inst->link)
+        return 0;
+    return suplink_request(inst->link, "stop", NULL, NULL, NULL, NULL);
+}
+
+int lifecycle_restart(struct daemon *d, struct inst *inst, char *err, size_t errlen)
+{
+    inst->want_running = 1;
+    if (inst->link)
+        return suplink_request(inst->link, "restart", NULL, NULL, NULL, NULL);
+    inst->snap.restarts++;
+    return spawn_supervisor(d, inst, 1, err, errlen);
+}
+
+static void remove_inst(struct daemon *d, struct inst *inst)
+{
+    struct app *app = inst->app;
+    registry_remove_inst(&d->reg, inst);
+    if (registry_count_app_insts(&d->reg, app) == 0)
+        registry_remove_app(&d->reg, app);
+    daemon_persist(d);
+    daemon_instances_changed(d);
+}
+
+int lifecycle_delete(struct daemon *d, struct inst *inst)
+{
+    inst->want_running = 0;
+    inst->deleting = 1;
+    if (inst->link)
+        return suplink_request(inst->link, "delete", NULL, NULL, NULL, NULL);
+    remove_inst(d, inst);
+    return 0;
+}
+
+/* The app of a supervisor that died is an orphan: nothing reads its pipes
+ * and nothing would stop it. Kill its tree so a replacement can take its
+ * place (and its port). */
+static void kill_orphaned_app(const struct inst *inst)
+{
+    if (inst->snap.cgroup[0]) {
+        char path[600];
+        snprintf(path, sizeof(path), "%s/cgroup.kill", inst->snap.cgroup);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)!write(fd, "1", 1);
+            close(fd);
+        }
+    }
+    if (inst->snap.pid <= 0)
+        return;
+    int pfd = pidfd_open_verified(inst->snap.pid, inst->snap.pid_start);
+    if (pfd < 0)
+        return;
+    /* the app leads its own session and process group (spawned with setsid) */
+    kill(-inst->snap.pid, SIGKILL);
+    pidfd_signal(pfd, SIGKILL);
+    close(pfd);
+}
+
+struct respawn_ctx {
+    struct daemon *d;
+    int64_t id;
+};
+
+static void on_respawn_timer(struct ev_loop *loop, void *data)
+{
+    struct respawn_ctx *rc = data;
+    (void)loop;
+    struct inst *inst = registry_find_inst(&rc->d->reg, rc->id);
+    if (inst && !inst->link && inst->want_running && !rc->d->exiting) {
+        char err[256];
+        inst->snap.restarts++;
+        if (spawn_supervisor(rc->d, inst, 1, err, sizeof(err)) < 0)
+            log_error("%s:%lld: cannot restart supervisor: %s", inst->app->name,
+                      (long long)inst->id, err);
+        daemon_persist(rc->d);
+        daemon_instances_changed(rc->d);
+    }
+    free(rc);
+}
+
+void supervisor_gone(struct daemon *d, struct inst *inst)
+{
+    if (d->exiting)
+        return;
+    if (inst->deleting || inst->snap.deleted) {
+        remove_inst(d, inst);
+        return;
+    }
+    log_warn("%s:%lld: supervisor %d exited unexpectedly", inst->app->name, (long long)inst->id,
+             (int)inst->snap.sup_pid);
+    kill_orphaned_app(inst);
+    inst->snap.pid = 0;
+    snprintf(inst->snap.status, sizeof(inst->snap.status), "%s",
+             inst->want_running ? "waiting restart" : "stopped");
+    snprintf(inst->snap.reason, sizeof(inst->snap.reason), "supervisor exited unexpectedly");
+    if (inst->want_running) {
+        struct respawn_ctx *rc = malloc(sizeof(*rc));
+        if (rc) {
+            rc->d = d;
+            rc->id = inst->id;
+            ev_timer_add(d->loop, RESPAWN_DELAY_MS, on_respawn_timer, rc);
+        }
+    }
+    daemon_instances_changed(d);
+}

@@ -1,0 +1,127 @@
+/* persist.c - state.json. */
+#include "daemon/persist.h"
+#include "base/fdutil.h"
+#include "base/log.h"
+#include "base/paths.h"
+#include "config/app_config.h"
+#include "daemon/registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static char *dup_or_null(json_t *v)
+{
+    return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+void daemon_persist(struct daemon *d)
+{
+    json_t *apps = json_array();
+    for (size_t a = 0; a < d->reg.n_apps; a++) {
+        struct app *app = d->reg.apps[a];
+        json_t *insts = json_array();
+        for (size_t i = 0; i < d->reg.n_insts; i++) {
+            struct inst *in = d->reg.insts[i];
+            if (in->app != app)
+                continue;
+            json_array_append_new(
+                insts, json_pack("{s:I, s:I, s:i, s:b, s:I, s:I, s:o, s:o, s:o}", "id",
+                                 (json_int_t)in->id, "gen", (json_int_t)in->gen, "slot", in->slot,
+                                 "want_running", in->want_running, "created_at",
+                                 (json_int_t)in->created_at, "restarts",
+                                 (json_int_t)in->snap.restarts, "log_out",
+                                 str_or_null(in->log_out), "log_err", str_or_null(in->log_err),
+                                 "log_combined", str_or_null(in->log_combined)));
+        }
+        json_array_append_new(apps, json_pack("{s:s, s:O, s:O, s:I, s:o}", "name", app->name,
+                                              "config", app->config, "base_env",
+                                              app->base_env ? app->base_env : json_null(),
+                                              "created_at", (json_int_t)app->created_at,
+                                              "instances", insts));
+    }
+    json_t *root = json_pack("{s:i, s:I, s:o}", "version", 1, "next_id",
+                             (json_int_t)d->reg.next_id, "apps", apps);
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!text)
+        return;
+    char path[4200];
+    path_join(path, d->paths.home, "state.json");
+    int r = write_file_atomic(path, text, strlen(text), 0600);
+    if (r < 0)
+        log_error_errno(r, "cannot write %s (the previous state is kept)", path);
+    free(text);
+}
+
+static void load_app(struct daemon *d, json_t *ja)
+{
+    const char *name = json_string_value(json_object_get(ja, "name"));
+    json_t *config = json_object_get(ja, "config");
+    if (!name || !json_is_object(config) || registry_find_app(&d->reg, name))
+        return;
+    struct app *app = registry_add_app(&d->reg, name, json_incref(config),
+                                       json_integer_value(json_object_get(ja, "created_at")));
+    if (!app)
+        return;
+    json_t *be = json_object_get(ja, "base_env");
+    app->base_env = json_is_object(be) ? json_incref(be) : NULL;
+    size_t i;
+    json_t *ji;
+    json_array_foreach(json_object_get(ja, "instances"), i, ji)
+    {
+        struct inst *in =
+            registry_add_inst(&d->reg, app, json_integer_value(json_object_get(ji, "id")));
+        if (!in)
+            continue;
+        in->gen = json_integer_value(json_object_get(ji, "gen"));
+        in->slot = (int)json_integer_value(json_object_get(ji, "slot"));
+        in->want_running = json_is_true(json_object_get(ji, "want_running"));
+        in->created_at = json_integer_value(json_object_get(ji, "created_at"));
+        in->snap.restarts = json_integer_value(json_object_get(ji, "restarts"));
+        in->log_out = dup_or_null(json_object_get(ji, "log_out"));
+        in->log_err = dup_or_null(json_object_get(ji, "log_err"));
+        in->log_combined = dup_or_null(json_object_get(ji, "log_combined"));
+    }
+    if (registry_count_app_insts(&d->reg, app) == 0)
+        registry_remove_app(&d->reg, app);
+}
+
+int persist_load(struct daemon *d)
+{
+    char path[4200];
+    path_join(path, d->paths.home, "state.json");
+    char *text = NULL;
+    int r = read_file_at(AT_FDCWD, path, 256u << 20, &text, NULL);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return log_error_errno(r, "cannot read %s", path);
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    free(text);
+    if (!root || !json_is_object(root)) {
+        char aside[4300];
+        snprintf(aside, sizeof(aside), "%s.corrupt", path);
+        rename(path, aside);
+        log_error("%s is corrupt (%s); kept as %s, starting from the running supervisors",
+                  path, root ? "not an object" : jerr.text, aside);
+        json_decref(root);
+        return 0;
+    }
+    size_t i;
+    json_t *ja;
+    json_array_foreach(json_object_get(root, "apps"), i, ja) load_app(d, ja);
+    json_int_t next = json_integer_value(json_object_get(root, "next_id"));
+    if (next > d->reg.next_id)
+        d->reg.next_id = next;
+    json_decref(root);
+    return 0;
+}

@@ -1,0 +1,42 @@
+/* registry.h - the apps and instances the daemon knows, and target lookup.
+ *
+ * Ownership: the registry owns every app and inst; removing one frees it
+ * (the caller must have dropped its supervisor link first). Instance ids
+ * come from next_id and are never reused while the daemon's state lives. */
+#pragma once
+
+#include <stddef.h>
+
+#include "daemon/daemon.h"
+
+/* Adds an app (takes ownership of config). Returns NULL on allocation
+ * failure (config is then released). */
+struct app *registry_add_app(struct registry *r, const char *name, json_t *config,
+                             int64_t created_at);
+
+/* Finds an app by name. */
+struct app *registry_find_app(const struct registry *r, const char *name);
+
+/* Removes and frees an app that has no instances left. */
+void registry_remove_app(struct registry *r, struct app *app);
+
+/* Adds an instance of app. id < 0 allocates the next id; a given id (when
+ * re-adopting) raises next_id past it. Returns NULL if the id is taken. */
+struct inst *registry_add_inst(struct registry *r, struct app *app, int64_t id);
+
+/* Finds an instance by id. */
+struct inst *registry_find_inst(const struct registry *r, int64_t id);
+
+/* Removes and frees an instance. */
+void registry_remove_inst(struct registry *r, struct inst *inst);
+
+/* Counts the instances of app. */
+size_t registry_count_app_insts(const struct registry *r, const struct app *app);
+
+/* Resolves a target ("all", an id, an app name, or a namespace) into the
+ * matching instances, appended to *out (malloc'd, caller frees) with their
+ * count in *n. Returns 0, or -ENOENT when nothing matches. */
+int registry_resolve(const struct registry *r, const char *target, struct inst ***out, size_t *n);
+
+/* Frees everything. */
+void registry_free(struct registry *r);

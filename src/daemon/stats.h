@@ -1,0 +1,10 @@
+/* stats.h - CPU and memory of each instance's whole process tree, sampled
+ * from /proc on demand (ls, describe, jlist): one /proc scan per request,
+ * nothing in the background. CPU % is measured since the previous sample
+ * (or over the run's lifetime for the first one). */
+#pragma once
+
+#include "daemon/daemon.h"
+
+/* Updates cpu_percent and memory_bytes of every running instance. */
+void stats_sample(struct daemon *d);

@@ -1,0 +1,45 @@
+/* suplink.h - the daemon's link to one instance supervisor (drover-sup).
+ *
+ * A link is a framed connection carrying kv records (proto/kv.h): requests
+ * (cmd=, req=) out; replies (reply=) and state events (event=state) in.
+ * Every message from the supervisor carries a full snapshot, which the link
+ * copies into inst->snap before waking pending operations. When the link
+ * drops, the daemon decides whether the instance is gone (deleted) or its
+ * supervisor died (respawn, see supervisor_gone in lifecycle.c). */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/daemon.h"
+#include "proto/kv.h"
+
+struct suplink;
+
+/* Called with the reply to a request, or with ok=0 and reply NULL when the
+ * link dropped before the reply came. */
+typedef void (*suplink_reply_cb)(struct daemon *d, struct inst *inst, const struct kv_msg *reply,
+                                 int ok, void *data);
+
+/* Starts a supervisor for inst at its current generation, handing it
+ * listen_fds (may be 0). start: whether it starts the app at once. On
+ * success inst->link is set. Returns 0, or a negative errno with err set. */
+int suplink_spawn(struct daemon *d, struct inst *inst, int start, const int *listen_fds,
+                  int n_listen_fds, const char *listen_fdnames, char *err, size_t errlen);
+
+/* Wraps an already-connected supervisor socket (adoption) for inst. */
+struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_t sup_pid);
+
+/* Sends cmd (with optional extra key=value) to the supervisor; cb (may be
+ * NULL) gets the reply. Returns 0 or a negative errno (no link). */
+int suplink_request(struct suplink *l, const char *cmd, const char *extra_key,
+                    const char *extra_value, suplink_reply_cb cb, void *data);
+
+/* Closes the link without telling anyone (daemon exit or upgrade). */
+void suplink_detach(struct suplink *l);
+
+/* Copies a snapshot message into snap. */
+void suplink_parse_snapshot(const struct kv_msg *m, struct inst_snap *snap);
+
+/* The supervisor's pid. */
+pid_t suplink_pid(const struct suplink *l);

@@ -1,0 +1,235 @@
+/* control.c - the supervisor's control socket: commands from the daemon in,
+ * state events out. Payloads are kv records (proto/kv.h).
+ *
+ * Requests carry cmd= and req=<n>; the reply carries reply=<n>, ok=1 or
+ * error=<text>, and a state snapshot. Commands: hello (snapshot plus
+ * app_json), status, start, stop, restart, delete, signal (sig=), reset,
+ * reopen_logs, truncate_logs, listen_fds (the sockets, as SCM_RIGHTS). */
+#include "base/log.h"
+#include "base/macros.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "base/unixsock.h"
+#include "logs/logger.h"
+#include "loop/loop.h"
+#include "proto/conn.h"
+#include "proto/frame.h"
+#include "proto/kv.h"
+#include "sup/sup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void add_snapshot(struct sup *s, struct strbuf *b)
+{
+    const struct instance *i = &s->inst;
+    struct logger_stats ls;
+    logger_get_stats(s->logger, &ls);
+    kv_add_i64(b, "id", s->spec.id);
+    kv_add_i64(b, "gen", s->spec.gen);
+    kv_add(b, "name", s->spec.name);
+    kv_add_i64(b, "sup_pid", getpid());
+    kv_add(b, "status", s->exiting ? "deleted" : instance_status_name(i->status));
+    kv_add_i64(b, "pid", i->pid);
+    kv_add_i64(b, "pid_start", (int64_t)i->pid_start_time);
+    kv_add_i64(b, "ready", i->ready);
+    kv_add_i64(b, "restarts", i->counters.restarts);
+    kv_add_i64(b, "unstable_restarts", i->counters.unstable_restarts);
+    kv_add_i64(b, "started_at", i->pid ? i->started_at : 0);
+    kv_add_i64(b, "created_at", s->spec.created_at);
+    kv_add_i64(b, "exit_code", i->exit_code);
+    kv_add_i64(b, "exit_signal", i->exit_signal);
+    kv_add_i64(b, "last_exit_at", i->last_exit_at);
+    kv_add(b, "reason", i->reason);
+    kv_add(b, "cgroup", i->tree.cgroup_path);
+    kv_add_i64(b, "log_lines", (int64_t)ls.lines);
+    kv_add_i64(b, "log_bytes", (int64_t)ls.bytes_written);
+    kv_add_i64(b, "log_dropped", (int64_t)ls.bytes_dropped);
+    kv_add_i64(b, "log_rotations", (int64_t)ls.rotations);
+}
+
+static void send_to(struct conn *c, struct strbuf *b, const int *fds, unsigned n_fds)
+{
+    if (conn_send(c, b->buf ? b->buf : "", b->len, fds, n_fds) < 0)
+        log_debug("dropping a message to a daemon that went away");
+}
+
+void control_broadcast_state(struct sup *s)
+{
+    struct strbuf b = STRBUF_INIT;
+    kv_add(&b, "event", "state");
+    add_snapshot(s, &b);
+    for (int k = 0; k < SUP_MAX_CONNS; k++)
+        if (s->conns[k])
+            send_to(s->conns[k], &b, NULL, 0);
+    strbuf_free(&b);
+}
+
+static void remove_conn(struct sup *s, struct conn *c)
+{
+    for (int k = 0; k < SUP_MAX_CONNS; k++)
+        if (s->conns[k] == c)
+            s->conns[k] = NULL;
+}
+
+static void on_close(struct conn *c, int err, void *data)
+{
+    struct sup *s = data;
+    if (err < 0 && err != -ECONNRESET)
+        log_warn_errno(err, "daemon connection dropped");
+    remove_conn(s, c);
+}
+
+static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, const char **error)
+{
+    struct instance *i = &s->inst;
+    int r = 0;
+    *error = NULL;
+    if (strcmp(cmd, "hello") == 0 || strcmp(cmd, "status") == 0)
+        return 0;
+    if (s->exiting) {
+        *error = "supervisor is exiting";
+        return -ESHUTDOWN;
+    }
+    if (strcmp(cmd, "start") == 0)
+        r = instance_start(i);
+    else if (strcmp(cmd, "stop") == 0)
+        r = instance_stop(i);
+    else if (strcmp(cmd, "restart") == 0)
+        r = instance_restart(i);
+    else if (strcmp(cmd, "delete") == 0)
+        r = instance_delete(i);
+    else if (strcmp(cmd, "signal") == 0) {
+        int sig = (int)kv_get_i64(m, "sig", 0);
+        if (sig <= 0 || sig >= 65) {
+            *error = "bad signal";
+            return -EINVAL;
+        }
+        r = instance_signal(i, sig);
+        if (r == -ESRCH)
+            *error = "process is not running";
+        return r;
+    } else if (strcmp(cmd, "reset") == 0)
+        instance_reset_counters(i);
+    else if (strcmp(cmd, "reopen_logs") == 0)
+        r = logger_reopen(s->logger);
+    else if (strcmp(cmd, "truncate_logs") == 0)
+        r = logger_truncate(s->logger);
+    else if (strcmp(cmd, "listen_fds") == 0)
+        return 0;
+    else {
+        *error = "unknown command";
+        return -EINVAL;
+    }
+    return r == -EALREADY ? 0 : r;
+}
+
+static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsigned n_fds,
+                     void *data)
+{
+    struct sup *s = data;
+    for (unsigned k = 0; k < n_fds; k++)
+        close(fds[k]);
+    struct kv_msg m;
+    if (kv_parse(payload, len, &m) < 0) {
+        log_warn("malformed control message from the daemon");
+        conn_free(c);
+        remove_conn(s, c);
+        return;
+    }
+    const char *cmd = kv_get(&m, "cmd");
+    const char *req = kv_get(&m, "req");
+    const char *error = NULL;
+    int r = cmd ? run_command(s, cmd, &m, &error) : -EINVAL;
+    if (!cmd)
+        error = "missing cmd";
+
+    struct strbuf b = STRBUF_INIT;
+    kv_add(&b, "reply", req ? req : "0");
+    kv_add_i64(&b, "ok", r >= 0);
+    if (r < 0)
+        kv_add(&b, "error", error ? error : strerror(-r));
+    add_snapshot(s, &b);
+    int with_fds = r >= 0 && cmd && strcmp(cmd, "listen_fds") == 0;
+    if (r >= 0 && cmd && strcmp(cmd, "hello") == 0) {
+        kv_add(&b, "app_json", s->spec.app_json);
+        kv_add_i64(&b, "listen_fds", s->n_listen_fds);
+    }
+    send_to(c, &b, with_fds ? s->listen_fds : NULL, with_fds ? (unsigned)s->n_listen_fds : 0);
+    strbuf_free(&b);
+}
+
+static const struct conn_handlers handlers = {on_frame, on_close};
+
+int control_serve_fd(struct sup *s, int fd)
+{
+    for (int k = 0; k < SUP_MAX_CONNS; k++) {
+        if (s->conns[k])
+            continue;
+        s->conns[k] = conn_new(s->loop, fd, FRAME_MAX_INTERNAL, &handlers, s);
+        if (!s->conns[k])
+            return -ENOMEM;
+        return 0;
+    }
+    return -EMFILE;
+}
+
+static void on_accept(struct ev_loop *loop, int lfd, unsigned events, void *data)
+{
+    struct sup *s = data;
+    (void)loop;
+    (void)events;
+    for (;;) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+            return;
+        if (unix_check_peer(fd, NULL) < 0 || control_serve_fd(s, fd) < 0) {
+            close(fd);
+            continue;
+        }
+    }
+}
+
+int control_listen(struct sup *s)
+{
+    int fd = unix_listen(s->spec.sock_path, 0600, 1);
+    if (fd < 0)
+        return fd;
+    int r = ev_io_add(s->loop, fd, EV_READ, on_accept, s);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    s->ctl_listen_fd = fd;
+    return 0;
+}
+
+static void on_shutdown_grace(struct ev_loop *loop, void *data)
+{
+    (void)data;
+    ev_loop_stop(loop);
+}
+
+void control_shutdown(struct sup *s, const char *why)
+{
+    s->exiting = 1;
+    if (s->ctl_listen_fd >= 0) {
+        ev_io_del(s->loop, s->ctl_listen_fd);
+        close(s->ctl_listen_fd);
+        s->ctl_listen_fd = -1;
+        unlink(s->spec.sock_path);
+    }
+    snprintf(s->inst.reason, sizeof(s->inst.reason), "%s", why);
+    control_broadcast_state(s);
+    for (int k = 0; k < SUP_MAX_CONNS; k++) {
+        if (s->conns[k]) {
+            conn_close_after_flush(s->conns[k]);
+            s->conns[k] = NULL;
+        }
+    }
+    /* the frames above are small; give the sockets a moment to drain */
+    ev_timer_add(s->loop, 100, on_shutdown_grace, s);
+}

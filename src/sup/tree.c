@@ -1,0 +1,183 @@
+/* tree.c - enumerate, signal and kill an instance's process tree. */
+#include "sup/tree.h"
+#include "base/fdutil.h"
+#include "base/macros.h"
+#include "base/pidfd.h"
+#include "base/procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TREE_MAX 2048
+
+int tree_init(struct proc_tree *t, const char *cgroup_path)
+{
+    memset(t, 0, sizeof(*t));
+    t->root = getpid();
+    t->cgroup_dirfd = -1;
+    t->procs_fd = -1;
+    if (!cgroup_path || strlen(cgroup_path) >= sizeof(t->cgroup_path))
+        return 0;
+    if (mkdir_p(cgroup_path, 0755) < 0)
+        return 0;
+    int dfd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return 0;
+    int pfd = openat(dfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (pfd < 0) {
+        close(dfd);
+        rmdir(cgroup_path);
+        return 0;
+    }
+    t->cgroup_dirfd = dfd;
+    t->procs_fd = pfd;
+    snprintf(t->cgroup_path, sizeof(t->cgroup_path), "%s", cgroup_path);
+    return 0;
+}
+
+void tree_destroy(struct proc_tree *t)
+{
+    if (t->procs_fd >= 0)
+        close(t->procs_fd);
+    if (t->cgroup_dirfd >= 0) {
+        close(t->cgroup_dirfd);
+        rmdir(t->cgroup_path);
+    }
+    t->procs_fd = t->cgroup_dirfd = -1;
+}
+
+void tree_set_helper(struct proc_tree *t, pid_t pid)
+{
+    t->n_exclude = 0;
+    if (pid > 0)
+        t->exclude[t->n_exclude++] = pid;
+}
+
+static int is_excluded(const struct proc_tree *t, pid_t pid)
+{
+    for (size_t i = 0; i < t->n_exclude; i++)
+        if (t->exclude[i] == pid)
+            return 1;
+    return 0;
+}
+
+struct member {
+    pid_t pid;
+    uint64_t start_time;
+};
+
+/* Reads the pids in the instance cgroup. */
+static size_t cgroup_members(const struct proc_tree *t, pid_t *out, size_t max)
+{
+    char *text = NULL;
+    if (read_file_at(t->cgroup_dirfd, "cgroup.procs", 1 << 20, &text, NULL) < 0)
+        return 0;
+    size_t n = 0;
+    for (char *p = text; *p && n < max;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        out[n++] = (pid_t)v;
+        p = end;
+        while (*p == '\n')
+            p++;
+    }
+    free(text);
+    return n;
+}
+
+static void add_member(struct member *out, size_t *n, pid_t pid, uint64_t start_time)
+{
+    for (size_t j = 0; j < *n; j++)
+        if (out[j].pid == pid)
+            return;
+    if (*n < TREE_MAX)
+        out[(*n)++] = (struct member){pid, start_time};
+}
+
+/* Collects the live members of the tree (zombies and helpers skipped) into
+ * a malloc'd array of TREE_MAX entries. Returns the count. */
+static size_t collect(const struct proc_tree *t, struct member **outp)
+{
+    size_t n = 0;
+    struct member *out = malloc(TREE_MAX * sizeof(*out));
+    pid_t *pids = malloc(TREE_MAX * sizeof(pid_t));
+    *outp = out;
+    if (!out || !pids) {
+        free(pids);
+        return 0;
+    }
+    if (t->cgroup_dirfd >= 0) {
+        size_t m = cgroup_members(t, pids, TREE_MAX);
+        for (size_t i = 0; i < m; i++) {
+            struct proc_stat st;
+            if (proc_read_stat(pids[i], &st) == 0 && st.state != 'Z')
+                add_member(out, &n, pids[i], st.start_time);
+        }
+    }
+    /* below us but outside the cgroup (or no cgroup): re-parented orphans
+     * and the app's own descendants, minus helpers and their children */
+    struct proc_table tab;
+    if (proc_table_load(&tab) == 0) {
+        size_t d = MIN(proc_table_descendants(&tab, t->root, pids, TREE_MAX), (size_t)TREE_MAX);
+        for (size_t i = 0; i < d; i++) {
+            for (size_t j = 0; j < tab.n; j++) {
+                const struct proc_stat *p = &tab.procs[j];
+                if (p->pid != pids[i])
+                    continue;
+                if (p->state != 'Z' && !is_excluded(t, p->pid) && !is_excluded(t, p->ppid))
+                    add_member(out, &n, p->pid, p->start_time);
+                break;
+            }
+        }
+        proc_table_free(&tab);
+    }
+    free(pids);
+    return n;
+}
+
+size_t tree_count(const struct proc_tree *t)
+{
+    struct member *m;
+    size_t n = collect(t, &m);
+    free(m);
+    return n;
+}
+
+size_t tree_signal(const struct proc_tree *t, int sig)
+{
+    struct member *m;
+    size_t n = collect(t, &m), sent = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* the start time check makes sure a pid recycled since the scan is
+         * never signalled */
+        int fd = pidfd_open_verified(m[i].pid, m[i].start_time);
+        if (fd < 0)
+            continue;
+        if (pidfd_signal(fd, sig) == 0)
+            sent++;
+        close(fd);
+    }
+    free(m);
+    return sent;
+}
+
+size_t tree_kill(const struct proc_tree *t)
+{
+    if (t->cgroup_dirfd >= 0) {
+        int fd = openat(t->cgroup_dirfd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)!write(fd, "1", 1);
+            close(fd);
+        }
+    }
+    return tree_signal(t, SIGKILL);
+}

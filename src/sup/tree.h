@@ -1,0 +1,44 @@
+/* tree.h - the process tree of one instance: everything the app started,
+ * including double-forked grandchildren.
+ *
+ * The supervisor is a child subreaper (PR_SET_CHILD_SUBREAPER), so an
+ * orphan anywhere below it is re-parented to it rather than to init: "the
+ * tree" is every descendant of the supervisor, minus its own helpers (the
+ * log compressor). When a cgroup v2 directory could be created for the
+ * instance, membership and killing use it instead (cgroup.procs,
+ * cgroup.kill), which also catches processes that escaped by other means. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc_tree {
+    pid_t root;         /* the supervisor itself */
+    int cgroup_dirfd;   /* -1 when no cgroup is used */
+    int procs_fd;       /* cgroup.procs opened for writing, for the spawned child */
+    char cgroup_path[512];
+    pid_t exclude[4]; /* helper pids that are not part of the app */
+    size_t n_exclude;
+};
+
+/* Initialises the tree for this process. With cgroup_path non-NULL, tries to
+ * create that directory (and parents); if that fails the tree silently falls
+ * back to /proc walking. Returns 0. */
+int tree_init(struct proc_tree *t, const char *cgroup_path);
+
+/* Removes the cgroup directory (when empty) and closes fds. */
+void tree_destroy(struct proc_tree *t);
+
+/* Counts live (non-zombie) processes in the tree. */
+size_t tree_count(const struct proc_tree *t);
+
+/* Sends sig to every live process in the tree, through pidfds. Returns the
+ * number of processes signalled. */
+size_t tree_signal(const struct proc_tree *t, int sig);
+
+/* SIGKILLs the whole tree (cgroup.kill when available). Returns the number
+ * of processes that were alive. */
+size_t tree_kill(const struct proc_tree *t);
+
+/* Marks pid as a supervisor helper, not part of the app tree (0 clears). */
+void tree_set_helper(struct proc_tree *t, pid_t pid);
