@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void print_json(json_t *v)
 {
@@ -86,12 +87,45 @@ static int simple_action(struct cli *c, const char *cmd, const char *done)
     return r;
 }
 
+/* `drover start <name|id|all>` of apps the daemon knows (PM2 does this when
+ * the target is no file). Returns -1 when the daemon knows no such app. */
+static int start_known(struct cli *c, const char *target)
+{
+    json_t *req = json_pack("{s:s, s:[s]}", "cmd", "start", "targets", target);
+    json_t *reply;
+    int r = client_request(c, req, 1, &reply);
+    json_decref(req);
+    if (r < 0)
+        return 1;
+    const char *err = json_string_value(json_object_get(reply, "error"));
+    if (!json_is_true(json_object_get(reply, "ok")) && err && strstr(err, "not found")) {
+        json_decref(reply);
+        return -1;
+    }
+    r = report(c, reply, "started");
+    json_decref(reply);
+    return r;
+}
+
+static int is_plain_word(const char *s)
+{
+    return *s && !strpbrk(s, "/ \t") && !start_is_ecosystem_file(s);
+}
+
 int cmd_start(struct cli *c)
 {
     struct start_request sr;
     int r = start_args_parse(c, c->argc, c->argv, &sr);
     if (r)
         return r;
+    if (is_plain_word(sr.target) && access(sr.target, F_OK) != 0 &&
+        json_object_size(sr.overrides) == 0 && json_array_size(sr.extra_args) == 0) {
+        r = start_known(c, sr.target);
+        if (r >= 0) {
+            start_request_free(&sr);
+            return r;
+        }
+    }
     json_t *apps = start_build_apps(c, &sr);
     if (!apps) {
         start_request_free(&sr);

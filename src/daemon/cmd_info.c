@@ -2,6 +2,8 @@
 #include "base/timeutil.h"
 #include "daemon/commands.h"
 #include "daemon/describe.h"
+#include "daemon/ops.h"
+#include "daemon/registry.h"
 #include "daemon/server.h"
 #include "daemon/stats.h"
 #include "daemon/targets.h"
@@ -24,6 +26,23 @@ void cmd_list(struct daemon *d, struct client *c, json_t *req)
     server_reply(c, json_pack("{s:o}", "processes", describe_all(d)));
 }
 
+static void describe_done(struct daemon *d, struct op *op, int timed_out)
+{
+    (void)timed_out;
+    struct inst **insts = calloc(op->n_ids ? op->n_ids : 1, sizeof(*insts));
+    size_t n = 0;
+    for (size_t i = 0; insts && i < op->n_ids; i++) {
+        struct inst *in = registry_find_inst(&d->reg, op->ids[i]);
+        if (in)
+            insts[n++] = in;
+    }
+    stats_sample(d);
+    server_reply(op->client, json_pack("{s:o}", "processes", describe_some(d, insts, n)));
+    free(insts);
+}
+
+/* describe shows live counters (log lines, dropped bytes): ask each
+ * supervisor for a fresh snapshot first */
 void cmd_describe(struct daemon *d, struct client *c, json_t *req)
 {
     struct inst **insts;
@@ -33,7 +52,14 @@ void cmd_describe(struct daemon *d, struct client *c, json_t *req)
         server_reply_error(c, "%s", err);
         return;
     }
-    stats_sample(d);
-    server_reply(c, json_pack("{s:o}", "processes", describe_some(d, insts, n)));
+    struct op *op = op_new(d, c, OP_WAIT_REPLIES, insts, n, wall_ms(), 2000, describe_done, NULL);
+    if (!op) {
+        free(insts);
+        server_reply_error(c, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        op_request(d, op, insts[i], "status", NULL, NULL);
     free(insts);
+    op_arm(d, op);
 }

@@ -8,6 +8,7 @@
 #include "daemon/registry.h"
 #include "daemon/replies.h"
 #include "daemon/server.h"
+#include "daemon/targets.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,38 @@ static int push_inst(struct inst ***arr, size_t *n, struct inst *in)
     return 0;
 }
 
+/* "start" with targets: start the stopped instances of known apps. */
+static void start_targets(struct daemon *d, struct client *c, json_t *req)
+{
+    struct inst **insts;
+    size_t n;
+    char err[512];
+    if (targets_resolve(d, req, &insts, &n, err, sizeof(err)) < 0) {
+        server_reply_error(c, "%s", err);
+        return;
+    }
+    int64_t t0 = wall_ms();
+    json_t *warnings = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (insts[i]->link && insts[i]->want_running && strcmp(insts[i]->snap.status, "errored"))
+            continue;
+        if (lifecycle_start(d, insts[i], err, sizeof(err)) < 0)
+            json_array_append_new(warnings, json_string(err));
+    }
+    daemon_persist(d);
+    wait_and_reply(d, c, OP_WAIT_SETTLED, insts, n, t0,
+                   targets_max_kill_timeout(insts, n) + CFG_DEFAULT_LISTEN_TIMEOUT_MS +
+                       START_GRACE_MS,
+                   json_pack("{s:o}", "warnings", warnings));
+    free(insts);
+}
+
 void cmd_start(struct daemon *d, struct client *c, json_t *req)
 {
+    if (json_object_get(req, "targets")) {
+        start_targets(d, c, req);
+        return;
+    }
     json_t *apps = json_object_get(req, "apps");
     json_t *base_env = json_object_get(req, "env");
     if (!json_is_array(apps) || json_array_size(apps) == 0) {

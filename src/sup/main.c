@@ -35,7 +35,9 @@ static void on_state_change(struct instance *inst, void *data)
 static void on_instance_exit(struct instance *inst, void *data)
 {
     struct sup *s = data;
-    (void)inst;
+    /* the cgroup goes before we announce the exit, so a daemon removing
+     * its cgroup base right after finds it empty */
+    tree_destroy(&inst->tree);
     control_shutdown(s, "deleted");
 }
 
