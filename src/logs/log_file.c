@@ -1,0 +1,516 @@
+/* log_file.c - one appended, batched, rotating log file. */
+#include "logs/log_file.h"
+#include "base/fdutil.h"
+#include "base/macros.h"
+#include "base/timeutil.h"
+#include "logs/log_name.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+#define PRUNE_MAX_ENTRIES 100000
+
+/* --- opening --- */
+
+static int make_parent_dirs(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof(dir))
+        return -ENAMETOOLONG;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return mkdir_p(dir, 0750);
+}
+
+/* Opens f->path into f->fd (closing the previous fd only on success). */
+static int open_path(struct log_file *f)
+{
+    int fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
+    if (fd < 0 && errno == ENOENT) {
+        int r = make_parent_dirs(f->path);
+        if (r < 0)
+            return r;
+        fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
+    }
+    if (fd < 0)
+        return neg_errno();
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int r = neg_errno();
+        close(fd);
+        return r;
+    }
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = fd;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->regular = S_ISREG(st.st_mode);
+    f->size = f->regular ? (uint64_t)st.st_size : 0;
+    f->opened_wall_ms = wall_ms();
+    f->mid_line = 0; /* a line cut in the previous file stays there */
+    f->tail_open = 0;
+    return 0;
+}
+
+int log_file_open(struct log_file *f, const char *path, uint64_t max_size)
+{
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+    f->max_size = max_size;
+    f->path = strdup(path);
+    if (!f->path)
+        return -ENOMEM;
+    int r = open_path(f);
+    if (r < 0) {
+        free(f->path);
+        f->path = NULL;
+        return r;
+    }
+    return 0;
+}
+
+void log_file_close(struct log_file *f)
+{
+    if (!f->path)
+        return;
+    log_file_flush(f);
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    free(f->buf);
+    free(f->path);
+    f->buf = NULL;
+    f->path = NULL;
+    f->len = 0;
+}
+
+/* --- failures --- */
+
+static void drop(struct log_file *f, size_t n)
+{
+    f->bytes_dropped += n;
+    f->dropped_unreported += n;
+}
+
+static void fail(struct log_file *f, int r)
+{
+    f->last_error = r;
+    if (r == -EAGAIN)
+        return; /* a pipe or tty that is full: try again with the next batch */
+    f->suppressed = 1;
+    f->retry_at = mono_ms() + LOG_FILE_RETRY_MS;
+}
+
+int log_file_tick(struct log_file *f, int64_t now)
+{
+    if (!f->suppressed || now < f->retry_at)
+        return 0;
+    f->suppressed = 0;
+    if (f->fd < 0) {
+        int r = open_path(f);
+        if (r < 0) {
+            fail(f, r);
+            return 0;
+        }
+    }
+    return f->dropped_unreported > 0;
+}
+
+/* --- writing --- */
+
+/* Reopens the path first if it now names another file (rotated by another
+ * writer or by logrotate, or removed); refreshes our idea of the size. */
+static void follow_path(struct log_file *f)
+{
+    if (!f->regular)
+        return;
+    struct stat st;
+    if (stat(f->path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino) {
+        f->size = (uint64_t)st.st_size;
+        return;
+    }
+    /* if the new file cannot be opened, keep writing to the old one */
+    (void)open_path(f);
+}
+
+static const char newline = '\n';
+
+/* Writes the buffer and then extra (not copied), as one writev. */
+static int write_out(struct log_file *f, const char *extra, size_t extra_len)
+{
+    size_t total = f->len + extra_len;
+    if (total == 0)
+        return 0;
+    if (f->suppressed || f->fd < 0) {
+        drop(f, total);
+        f->len = 0;
+        return f->last_error ? f->last_error : -EIO;
+    }
+    follow_path(f);
+
+    struct iovec iov[3];
+    int n_iov = 0;
+    if (f->mid_line)
+        iov[n_iov++] = (struct iovec){.iov_base = (void *)&newline, .iov_len = 1};
+    if (f->len)
+        iov[n_iov++] = (struct iovec){.iov_base = f->buf, .iov_len = f->len};
+    if (extra_len)
+        iov[n_iov++] = (struct iovec){.iov_base = (void *)extra, .iov_len = extra_len};
+
+    struct iovec *v = iov;
+    int r = 0, wrote_any = 0;
+    char last = 0;
+    while (n_iov > 0) {
+        ssize_t n = writev(f->fd, v, n_iov);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            r = neg_errno();
+            break;
+        }
+        if (n == 0) {
+            r = -EIO;
+            break;
+        }
+        wrote_any = 1;
+        f->bytes_written += (uint64_t)n;
+        f->size += (uint64_t)n;
+        size_t left = (size_t)n;
+        while (n_iov > 0 && left >= v->iov_len) {
+            left -= v->iov_len;
+            last = ((const char *)v->iov_base)[v->iov_len - 1];
+            v++;
+            n_iov--;
+        }
+        if (left > 0) {
+            last = ((const char *)v->iov_base)[left - 1];
+            v->iov_base = (char *)v->iov_base + left;
+            v->iov_len -= left;
+        }
+    }
+    f->len = 0;
+    if (wrote_any) {
+        f->mid_line = 0;
+        f->tail_open = last != '\n'; /* legit between the parts of a long line */
+    }
+    if (r < 0) {
+        f->mid_line = f->tail_open; /* the rest of that line is lost */
+        size_t lost = 0;
+        for (int i = 0; i < n_iov; i++)
+            lost += v[i].iov_len;
+        if (n_iov > 0 && v[0].iov_base == (void *)&newline)
+            lost--; /* the '\n' ending a cut line is not app data */
+        drop(f, lost);
+        fail(f, r);
+        return r;
+    }
+    f->last_error = 0;
+    if (f->note_pending) {
+        f->dropped_unreported = 0;
+        f->note_pending = 0;
+    }
+    return 0;
+}
+
+int log_file_flush(struct log_file *f)
+{
+    return write_out(f, NULL, 0);
+}
+
+void log_file_put(struct log_file *f, const char *data, size_t len)
+{
+    if (len == 0)
+        return;
+    if (f->suppressed || f->fd < 0) {
+        drop(f, len);
+        return;
+    }
+    if (len <= LOG_FILE_BUF_SIZE - f->len) {
+        if (!f->buf) {
+            f->buf = malloc(LOG_FILE_BUF_SIZE);
+            if (!f->buf) {
+                (void)write_out(f, data, len); /* no memory: write unbuffered */
+                return;
+            }
+        }
+        memcpy(f->buf + f->len, data, len);
+        f->len += len;
+        return;
+    }
+    if (len >= LOG_FILE_BUF_SIZE / 2) {
+        (void)write_out(f, data, len);
+        return;
+    }
+    if (write_out(f, NULL, 0) < 0 && (f->suppressed || f->fd < 0)) {
+        drop(f, len);
+        return;
+    }
+    memcpy(f->buf + f->len, data, len);
+    f->len += len;
+}
+
+void log_file_trim(struct log_file *f)
+{
+    if (f->len == 0) {
+        free(f->buf);
+        f->buf = NULL;
+    }
+}
+
+/* --- rotation --- */
+
+int log_file_size_reached(const struct log_file *f)
+{
+    if (f->max_size == 0 || !f->regular || f->size + f->len < f->max_size)
+        return 0;
+    return f->rotate_retry_at == 0 || mono_ms() >= f->rotate_retry_at;
+}
+
+/* After a failed or contended rotation, size checks wait a little so a
+ * stuck rotation does not cost a flush and a flock per line. */
+static int rotate_later(struct log_file *f, int64_t delay_ms, int r)
+{
+    f->rotate_retry_at = mono_ms() + delay_ms;
+    return r;
+}
+
+static int rename_noreplace(const char *from, const char *to)
+{
+    if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return neg_errno();
+    /* a file system without RENAME_NOREPLACE: we hold the lock, so a check
+     * before rename is enough against the other writers of this log */
+    struct stat st;
+    if (lstat(to, &st) == 0)
+        return -EEXIST;
+    if (rename(from, to) < 0)
+        return neg_errno();
+    return 0;
+}
+
+static int split_dir(const char *path, char *dir, size_t dir_size, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    int n;
+    if (!slash)
+        n = snprintf(dir, dir_size, ".");
+    else if (slash == path)
+        n = snprintf(dir, dir_size, "/");
+    else
+        n = snprintf(dir, dir_size, "%.*s", (int)(slash - path), path);
+    return n < 0 || (size_t)n >= dir_size ? -ENAMETOOLONG : 0;
+}
+
+/* The first counter above every rotated file of this log stamped with the
+ * same second (retention may have deleted the lowest ones). */
+static unsigned next_counter(const char *path, int64_t wall_ms)
+{
+    char dir[PATH_MAX], stamp[LOG_NAME_STAMP_LEN + 1], other[LOG_NAME_STAMP_LEN + 1];
+    const char *base;
+    if (split_dir(path, dir, sizeof(dir), &base) < 0 || log_name_stamp(wall_ms, stamp) < 0)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    unsigned next = 0, counter;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (log_name_parse(base, de->d_name, other, &counter) && strcmp(other, stamp) == 0 &&
+            counter >= next)
+            next = counter + 1;
+    closedir(d);
+    return next;
+}
+
+/* Renames path to the next free rotated name (plain and .gz both free). */
+static int rename_rotated(const char *path, int64_t wall_ms, char *rotated, size_t rotated_size)
+{
+    for (unsigned counter = next_counter(path, wall_ms); counter <= LOG_NAME_MAX_COUNTER;
+         counter++) {
+        int r = log_name_rotated(path, wall_ms, counter, rotated, rotated_size);
+        if (r < 0)
+            return r;
+        char gz[PATH_MAX];
+        struct stat st;
+        if (snprintf(gz, sizeof(gz), "%s.gz", rotated) >= (int)sizeof(gz))
+            return -ENAMETOOLONG;
+        if (lstat(gz, &st) == 0)
+            continue;
+        r = rename_noreplace(path, rotated);
+        if (r == -EEXIST)
+            continue;
+        return r;
+    }
+    return -EEXIST;
+}
+
+int log_file_rotate(struct log_file *f, enum log_rotate_why why, int64_t wall_ms, char *rotated,
+                    size_t rotated_size)
+{
+    if (!f->regular || f->fd < 0)
+        return 0;
+    (void)log_file_flush(f); /* buffered lines belong to the old file */
+    if (flock(f->fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) /* another writer is rotating it */
+            return rotate_later(f, LOG_FILE_RETRY_MS / 100, 0);
+        return rotate_later(f, LOG_FILE_RETRY_MS, neg_errno());
+    }
+    f->rotate_retry_at = 0;
+
+    struct stat st;
+    if (stat(f->path, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino) {
+        /* rotated (or removed) by someone else since we opened it: follow */
+        flock(f->fd, LOCK_UN);
+        int r = open_path(f);
+        return r < 0 ? rotate_later(f, LOG_FILE_RETRY_MS, r) : 0;
+    }
+    f->size = (uint64_t)st.st_size;
+    if (why == LOG_ROTATE_SIZE ? !log_file_size_reached(f) : st.st_size == 0) {
+        flock(f->fd, LOCK_UN);
+        return 0;
+    }
+    int r = rename_rotated(f->path, wall_ms, rotated, rotated_size);
+    if (r < 0) {
+        flock(f->fd, LOCK_UN);
+        return rotate_later(f, LOG_FILE_RETRY_MS, r);
+    }
+    f->rotations++;
+    /* unlock explicitly: a forked child may share the open file. If the new
+     * file cannot be created, keep appending to the rotated one and retry
+     * later (the path is missing, so the next write tries to open it) */
+    flock(f->fd, LOCK_UN);
+    r = open_path(f);
+    if (r < 0)
+        (void)rotate_later(f, LOG_FILE_RETRY_MS, r);
+    return 1;
+}
+
+int log_file_reopen(struct log_file *f)
+{
+    (void)log_file_flush(f);
+    int r = open_path(f);
+    if (r < 0) {
+        if (f->fd >= 0)
+            close(f->fd);
+        f->fd = -1;
+        fail(f, r);
+        return r;
+    }
+    f->suppressed = 0;
+    return 0;
+}
+
+int log_file_truncate(struct log_file *f)
+{
+    (void)log_file_flush(f);
+    if (f->fd < 0 || !f->regular)
+        return 0;
+    follow_path(f);
+    if (ftruncate(f->fd, 0) < 0)
+        return neg_errno();
+    f->size = 0;
+    f->mid_line = 0;
+    f->tail_open = 0;
+    return 0;
+}
+
+/* --- retention --- */
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int log_file_prune(const char *path, unsigned retain, const char *busy)
+{
+    char dir[PATH_MAX];
+    const char *base;
+    if (split_dir(path, dir, sizeof(dir), &base) < 0)
+        return -ENAMETOOLONG;
+
+    DIR *d = opendir(dir);
+    if (!d)
+        return neg_errno();
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!log_name_is_rotated(base, de->d_name))
+            continue;
+        if (n == cap) {
+            if (cap >= PRUNE_MAX_ENTRIES)
+                break;
+            size_t ncap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, ncap * sizeof(*nn));
+            if (!nn) {
+                r = -ENOMEM;
+                break;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            r = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (r < 0) {
+        free_names(names, n);
+        return r;
+    }
+    qsort(names, n, sizeof(*names), log_name_compare);
+
+    /* walk from the newest; plain and .gz of one rotation are neighbours */
+    const char *busy_base = NULL;
+    if (busy) {
+        const char *s = strrchr(busy, '/');
+        busy_base = s ? s + 1 : busy;
+    }
+    int deleted = 0;
+    size_t distinct = 0;
+    for (size_t i = n; i-- > 0;) {
+        size_t key = log_name_key_len(names[i]);
+        if (i + 1 == n || key != log_name_key_len(names[i + 1]) ||
+            memcmp(names[i], names[i + 1], key) != 0)
+            distinct++;
+        if (distinct <= retain)
+            continue;
+        if (busy_base && log_name_key_len(busy_base) == key &&
+            memcmp(busy_base, names[i], key) == 0)
+            continue;
+        char full[PATH_MAX];
+        if (snprintf(full, sizeof(full), "%s/%s", dir, names[i]) >= (int)sizeof(full))
+            continue;
+        if (unlink(full) == 0)
+            deleted++;
+    }
+    free_names(names, n);
+    return deleted;
+}
