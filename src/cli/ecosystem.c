@@ -2,6 +2,9 @@
 #include "cli/ecosystem.h"
 #include "base/fdutil.h"
 #include "cli/cli.h"
+#include "cli/node_eval.h"
+#include "cli/start_args.h"
+#include "cli/yaml_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #define MAX_ECOSYSTEM_BYTES (16u << 20)
+#define MAX_ECOSYSTEM_APPS 1024
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -67,17 +71,73 @@ static char *read_all_stdin(void)
     return buf;
 }
 
+/* A .json file PM2 would accept but jansson does not (comments, trailing
+ * commas, unquoted keys: PM2 evaluates JSON files as JavaScript literals).
+ * Falls back to node; without node, or if node fails too, the JSON error is
+ * the useful one. */
+static json_t *load_lenient_json(const char *real, const char *path, const json_error_t *jerr)
+{
+    char err[2048];
+    char node[PATH_MAX];
+    json_t *root = NULL;
+    if (start_search_path("node", node, sizeof(node)) == 0)
+        root = node_eval_file(real, err, sizeof(err));
+    if (!root)
+        cli_error("%s:%d:%d: %s", path, jerr->line, jerr->column, jerr->text);
+    return root;
+}
+
+/* Reads and parses a file by its extension. */
+static json_t *load_file(const char *path, const char *real)
+{
+    char err[2048];
+    json_t *root;
+    if (ends_with(path, ".js") || ends_with(path, ".cjs") || ends_with(path, ".mjs")) {
+        root = node_eval_file(real, err, sizeof(err));
+        if (!root)
+            cli_error("%s: %s", path, err);
+        return root;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    int r = read_file_at(AT_FDCWD, real, MAX_ECOSYSTEM_BYTES, &text, &len);
+    if (r < 0) {
+        cli_error("%s: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
+        return NULL;
+    }
+    if (ends_with(path, ".yml") || ends_with(path, ".yaml")) {
+        root = yaml_to_json(text, len, err, sizeof(err));
+        if (!root)
+            cli_error("%s:%s", path, err);
+        free(text);
+        return root;
+    }
+    json_error_t jerr;
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    if (!root)
+        root = load_lenient_json(real, path, &jerr);
+    return root;
+}
+
 json_t *ecosystem_load(const char *path, char *base_dir, size_t len)
 {
-    char *text = NULL;
+    json_t *root;
     if (strcmp(path, "-") == 0) {
         if (!getcwd(base_dir, len)) {
             cli_error("cannot read the current directory");
             return NULL;
         }
-        text = read_all_stdin();
+        char *text = read_all_stdin();
         if (!text) {
             cli_error("cannot read apps from standard input");
+            return NULL;
+        }
+        json_error_t jerr;
+        root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+        free(text);
+        if (!root) {
+            cli_error("%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
             return NULL;
         }
     } else {
@@ -90,26 +150,17 @@ json_t *ecosystem_load(const char *path, char *base_dir, size_t len)
         char *slash = strrchr(base_dir, '/');
         if (slash && slash != base_dir)
             *slash = '\0';
+        root = load_file(path, real);
         free(real);
-        if (ends_with(path, ".yml") || ends_with(path, ".yaml") || ends_with(path, ".js") ||
-            ends_with(path, ".cjs") || ends_with(path, ".mjs")) {
-            cli_error("%s: YAML and JavaScript ecosystem files are not supported yet", path);
+        if (!root)
             return NULL;
-        }
-        int r = read_file_at(AT_FDCWD, path, MAX_ECOSYSTEM_BYTES, &text, NULL);
-        if (r < 0) {
-            cli_error("%s: %s", path, strerror(-r));
-            return NULL;
-        }
-    }
-    json_error_t jerr;
-    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    free(text);
-    if (!root) {
-        cli_error("%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-        return NULL;
     }
     json_t *apps = apps_of(root, path);
     json_decref(root);
+    if (apps && json_array_size(apps) > MAX_ECOSYSTEM_APPS) {
+        cli_error("%s: too many apps (at most %d)", path, MAX_ECOSYSTEM_APPS);
+        json_decref(apps);
+        return NULL;
+    }
     return apps;
 }

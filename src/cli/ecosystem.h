@@ -1,7 +1,10 @@
-/* ecosystem.h - reading PM2 ecosystem files: {"apps": [...]} as JSON, YAML,
- * or a JavaScript module (ecosystem.config.js, evaluated by node exactly as
- * PM2 does), or JSON on standard input ("-"). A bare array of apps and a
- * single app object are accepted too. */
+/* ecosystem.h - reading PM2 ecosystem files: {"apps": [...]} as JSON
+ * (.json; what jansson rejects, such as comments, is evaluated by node as a
+ * JavaScript literal, as PM2 does), YAML (.yml/.yaml, yaml_json.h), a
+ * JavaScript module (.config.js/.cjs/.mjs, evaluated by node exactly as PM2
+ * does, node_eval.h), or JSON on standard input ("-"). A bare array of apps
+ * and a single app object are accepted too. At most 16 MiB of text and 1024
+ * apps. */
 #pragma once
 
 #include <jansson.h>

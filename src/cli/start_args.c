@@ -124,8 +124,7 @@ int start_args_parse(struct cli *c, int argc, char **argv, struct start_request 
             json_object_set_new(req->overrides, d->key, json_boolean(!d->cli_negates));
             continue;
         }
-        if (d->type == OPT_BOOL_OR_STRINGS && !value &&
-            (i + 1 >= argc || argv[i + 1][0] == '-')) {
+        if (d->type == OPT_BOOL_OR_STRINGS && !value && (i + 1 >= argc || argv[i + 1][0] == '-')) {
             json_object_set_new(req->overrides, d->key, json_true());
             continue;
         }
@@ -146,8 +145,7 @@ int start_args_parse(struct cli *c, int argc, char **argv, struct start_request 
     return 0;
 }
 
-/* Finds name in the PATH of this CLI. */
-static int search_path(const char *name, char *out, size_t len)
+int start_search_path(const char *name, char *out, size_t len)
 {
     const char *path = getenv("PATH");
     if (!path || !*path)
@@ -190,7 +188,7 @@ static int resolve_script(const char *script, const char *cwd, char *out, size_t
     }
     if (strchr(script, '/'))
         return -ENOENT;
-    if (search_path(script, out, len) == 0) {
+    if (start_search_path(script, out, len) == 0) {
         *from_path = 1;
         return 0;
     }
@@ -203,6 +201,21 @@ static void absolutize(const char *base, const char *p, char *out, size_t len)
         snprintf(out, len, "%s", p);
     else
         snprintf(out, len, "%s/%s", base, p);
+}
+
+/* The name of an app that has none: the script's file name without its
+ * extension, or a command string's program name. */
+static void default_name(const char *script, char *out, size_t len)
+{
+    size_t word = strcspn(script, " \t");
+    int command = script[word] != '\0';
+    char first[PATH_MAX];
+    snprintf(first, sizeof(first), "%.*s", (int)word, script);
+    const char *base = strrchr(first, '/');
+    snprintf(out, len, "%s", base ? base + 1 : first);
+    char *dot = strrchr(out, '.');
+    if (!command && dot && dot != out)
+        *dot = '\0';
 }
 
 /* Completes one app: cwd and script made absolute, interpreter chosen for
@@ -268,12 +281,8 @@ static int finish_app(json_t *app, const char *base_dir)
     if (from_path && !json_object_get(app, "interpreter"))
         json_object_set_new(app, "interpreter", json_string("none"));
     if (!json_object_get(app, "name")) {
-        const char *base = strrchr(script, '/');
         char name[256];
-        snprintf(name, sizeof(name), "%s", base ? base + 1 : script);
-        char *dot = strrchr(name, '.');
-        if (dot && dot != name)
-            *dot = '\0';
+        default_name(script, name, sizeof(name));
         json_object_set_new(app, "name", json_string(name));
     }
     json_object_set_new(app, "script", json_string(resolved));
@@ -302,6 +311,20 @@ static void apply_overrides(json_t *app, const struct start_request *req)
     json_object_update(app, req->overrides);
     if (json_array_size(req->extra_args) > 0)
         json_object_set(app, "args", req->extra_args);
+}
+
+/* PM2's append_env_to_name: with --env NAME, the app is called "app-NAME". */
+static int append_env_name(json_t *app, const struct start_request *req)
+{
+    json_t *flag = json_object_get(app, "append_env_to_name");
+    const char *text = json_string_value(flag);
+    if (!req->env_name || !(json_is_true(flag) || (text && !strcmp(text, "true"))))
+        return 0;
+    char name[512];
+    snprintf(name, sizeof(name), "%s-%s", json_string_value(json_object_get(app, "name")),
+             req->env_name);
+    json_object_set_new(app, "name", json_string(name));
+    return 0;
 }
 
 static int name_selected(const json_t *only, const char *name)
@@ -344,8 +367,26 @@ json_t *start_build_apps(struct cli *c, struct start_request *req)
             if (!name_selected(req->only, name))
                 continue;
             json_t *copy = json_deep_copy(app);
-            apply_overrides(copy, req);
-            if (finish_app(copy, base_dir) != 0) {
+            int r;
+            if (req->names_only) {
+                /* stop/delete: only the name matters; the script may be gone */
+                json_decref(copy);
+                char derived[256];
+                const char *script = json_string_value(json_object_get(app, "script"));
+                default_name(script ? script : "app", derived, sizeof(derived));
+                copy = json_pack("{s:s}", "name", name ? name : derived);
+                if (json_object_get(app, "append_env_to_name"))
+                    json_object_set(copy, "append_env_to_name",
+                                    json_object_get(app, "append_env_to_name"));
+                r = append_env_name(copy, req);
+                json_object_del(copy, "append_env_to_name");
+            } else {
+                apply_overrides(copy, req);
+                r = finish_app(copy, base_dir);
+                if (r == 0)
+                    r = append_env_name(copy, req);
+            }
+            if (r != 0) {
                 json_decref(copy);
                 json_decref(from_file);
                 json_decref(apps);
