@@ -38,6 +38,7 @@ static const struct {
     {"sendSignal", cmd_send_signal},
     {"reloadLogs", cmd_reload_logs},
     {"flush", cmd_flush},
+    {"logs", cmd_logs},
     {"help", cmd_help},
     {"version", cmd_version},
 };

@@ -22,8 +22,6 @@
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
-#define PRUNE_MAX_ENTRIES 100000
-
 /* --- opening --- */
 
 static int make_parent_dirs(const char *path)
@@ -309,27 +307,13 @@ static int rename_noreplace(const char *from, const char *to)
     return 0;
 }
 
-static int split_dir(const char *path, char *dir, size_t dir_size, const char **base)
-{
-    const char *slash = strrchr(path, '/');
-    *base = slash ? slash + 1 : path;
-    int n;
-    if (!slash)
-        n = snprintf(dir, dir_size, ".");
-    else if (slash == path)
-        n = snprintf(dir, dir_size, "/");
-    else
-        n = snprintf(dir, dir_size, "%.*s", (int)(slash - path), path);
-    return n < 0 || (size_t)n >= dir_size ? -ENAMETOOLONG : 0;
-}
-
 /* The first counter above every rotated file of this log stamped with the
  * same second (retention may have deleted the lowest ones). */
 static unsigned next_counter(const char *path, int64_t wall_ms)
 {
     char dir[PATH_MAX], stamp[LOG_NAME_STAMP_LEN + 1], other[LOG_NAME_STAMP_LEN + 1];
     const char *base;
-    if (split_dir(path, dir, sizeof(dir), &base) < 0 || log_name_stamp(wall_ms, stamp) < 0)
+    if (log_name_split_dir(path, dir, sizeof(dir), &base) < 0 || log_name_stamp(wall_ms, stamp) < 0)
         return 0;
     DIR *d = opendir(dir);
     if (!d)
@@ -438,54 +422,17 @@ int log_file_truncate(struct log_file *f)
 
 /* --- retention --- */
 
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
 int log_file_prune(const char *path, unsigned retain, const char *busy)
 {
     char dir[PATH_MAX];
     const char *base;
-    if (split_dir(path, dir, sizeof(dir), &base) < 0)
+    if (log_name_split_dir(path, dir, sizeof(dir), &base) < 0)
         return -ENAMETOOLONG;
-
-    DIR *d = opendir(dir);
-    if (!d)
-        return neg_errno();
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int r = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!log_name_is_rotated(base, de->d_name))
-            continue;
-        if (n == cap) {
-            if (cap >= PRUNE_MAX_ENTRIES)
-                break;
-            size_t ncap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, ncap * sizeof(*nn));
-            if (!nn) {
-                r = -ENOMEM;
-                break;
-            }
-            names = nn;
-            cap = ncap;
-        }
-        if (!(names[n] = strdup(de->d_name))) {
-            r = -ENOMEM;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (r < 0) {
-        free_names(names, n);
+    char **names;
+    size_t n;
+    int r = log_name_list_rotated(path, &names, &n);
+    if (r < 0)
         return r;
-    }
-    qsort(names, n, sizeof(*names), log_name_compare);
 
     /* walk from the newest; plain and .gz of one rotation are neighbours */
     const char *busy_base = NULL;
@@ -511,6 +458,6 @@ int log_file_prune(const char *path, unsigned retain, const char *busy)
         if (unlink(full) == 0)
             deleted++;
     }
-    free_names(names, n);
+    log_name_free_list(names, n);
     return deleted;
 }

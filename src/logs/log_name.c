@@ -1,8 +1,10 @@
 /* log_name.c - names of rotated log files. */
 #include "logs/log_name.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -135,4 +137,71 @@ int log_name_compare(const void *a, const void *b)
         return xl < yl ? -1 : 1;
     /* the same rotation, plain and compressed: plain first */
     return strcmp(x, y);
+}
+
+int log_name_split_dir(const char *path, char *dir, size_t dir_size, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    int n;
+    if (!slash)
+        n = snprintf(dir, dir_size, ".");
+    else if (slash == path)
+        n = snprintf(dir, dir_size, "/");
+    else
+        n = snprintf(dir, dir_size, "%.*s", (int)(slash - path), path);
+    return n < 0 || (size_t)n >= dir_size ? -ENAMETOOLONG : 0;
+}
+
+void log_name_free_list(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int log_name_list_rotated(const char *path, char ***names_out, size_t *n_out)
+{
+    char dir[4096];
+    const char *base;
+    *names_out = NULL;
+    *n_out = 0;
+    if (log_name_split_dir(path, dir, sizeof(dir), &base) < 0)
+        return -ENAMETOOLONG;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : (errno ? -errno : -EIO);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < LOG_NAME_LIST_MAX) {
+        if (!log_name_is_rotated(base, de->d_name))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, ncap * sizeof(*nn));
+            if (!nn) {
+                r = -ENOMEM;
+                break;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            r = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (r < 0) {
+        log_name_free_list(names, n);
+        return r;
+    }
+    if (n > 1)
+        qsort(names, n, sizeof(*names), log_name_compare);
+    *names_out = names;
+    *n_out = n;
+    return 0;
 }

@@ -1,4 +1,5 @@
-/* log_name.h - names of rotated log files. Pure string functions.
+/* log_name.h - names of rotated log files. Pure string functions, plus
+ * the listing of a log's rotated files.
  *
  * A log at <dir>/<stem><ext> (the extension is the part of the base name
  * from its last '.', unless that dot starts the name) is rotated to
@@ -47,3 +48,20 @@ size_t log_name_key_len(const char *name);
 /* Compares two rotated names by age (oldest first), ignoring ".gz". For
  * qsort over an array of char *. */
 int log_name_compare(const void *a, const void *b);
+
+/* Splits path into its directory (".", "/" or the part before the last
+ * '/', into dir of size dir_size) and its base name (*base, inside path).
+ * Returns 0 or -ENAMETOOLONG. */
+int log_name_split_dir(const char *path, char *dir, size_t dir_size, const char **base);
+
+/* A listing stops after this many rotated files (in directory order). */
+#define LOG_NAME_LIST_MAX 100000
+
+/* Lists the rotated files of the log at path (compressed or not) as base
+ * names sorted oldest first (log_name_compare) into *names, count in *n.
+ * A missing directory is an empty list. Free with log_name_free_list.
+ * Returns 0 or a negative errno. */
+int log_name_list_rotated(const char *path, char ***names, size_t *n);
+
+/* Frees a list from log_name_list_rotated. */
+void log_name_free_list(char **names, size_t n);

@@ -63,6 +63,11 @@ def test_kill9_daemon_loses_nothing(drover, app):
         assert after[name]["uptime_ms"] >= before[name]["uptime_ms"]
     assert after["other"]["restarts"] == 1
     assert len(daemon_pids(drover.home)) == 1
+    # the supervisor's counters survived too: nothing was dropped
+    assert drover.json("describe", "cnt")[0]["log_dropped"] == 0
+    jl = {p["name"]: p for p in json.loads(drover.run("jlist").stdout)}
+    assert jl["cnt"]["pm2_env"]["drover_log_dropped_bytes"] == 0
+    assert drover.json("describe", "cnt")[0]["log_lines"] > 100
 
     time.sleep(0.2)
     drover.run("stop", "cnt")
