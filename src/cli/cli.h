@@ -28,6 +28,11 @@ int cli_usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Prints "[drover] <message>" to stdout unless silent or json. */
 void cli_say(const struct cli *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
+/* Prints the warnings and errors of a daemon reply to stderr, then the
+ * process list it carries (table, or JSON with --json) and done_msg when it
+ * succeeded. Returns the exit code: 0 when the reply is ok, else 1. */
+int cli_report(const struct cli *c, json_t *reply, const char *done_msg);
+
 /* Verbs. */
 int cmd_start(struct cli *c);
 int cmd_stop(struct cli *c);
@@ -45,5 +50,24 @@ int cmd_send_signal(struct cli *c);
 int cmd_reload_logs(struct cli *c);
 int cmd_flush(struct cli *c);
 int cmd_logs(struct cli *c);
+int cmd_reload(struct cli *c);
+int cmd_scale(struct cli *c);
 int cmd_help(struct cli *c);
+
+/* Ecosystem files (cmd_ecosystem.c): the *_any verbs take a file or fall
+ * back to the plain verbs above. */
+int cmd_start_any(struct cli *c);
+int cmd_restart_any(struct cli *c);
+int cmd_reload_any(struct cli *c);
+int cmd_stop_any(struct cli *c);
+int cmd_delete_any(struct cli *c);
+int cmd_start_or_restart(struct cli *c);
+int cmd_start_or_reload(struct cli *c);
+
+/* Persistence and boot (cmd_dump.c). */
+int cmd_save(struct cli *c);
+int cmd_resurrect(struct cli *c);
+int cmd_cleardump(struct cli *c);
+int cmd_startup(struct cli *c);
+int cmd_unstartup(struct cli *c);
 int cmd_version(struct cli *c);

@@ -190,6 +190,13 @@ void render_describe(const struct cli *c, json_t *p)
     kv("memory (whole tree)", "%s", buf);
     if (json_string_value(json_object_get(p, "cgroup")))
         kv("cgroup", "%s", s_or(p, "cgroup", ""));
+    const char *ns = json_string_value(json_object_get(p, "notify_status"));
+    if (ns)
+        kv("notify status", "%s", ns);
+    size_t mi;
+    json_t *m;
+    json_array_foreach(json_object_get(p, "ipc_messages"), mi, m)
+        kv(mi ? "" : "ipc messages", "%s", json_string_value(m));
     json_t *config = json_object_get(p, "config");
     char *cfg = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
     kv("config", "%s", cfg ? cfg : "{}");

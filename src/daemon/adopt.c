@@ -8,6 +8,7 @@
 #include "base/unixsock.h"
 #include "daemon/inst_spec.h"
 #include "daemon/lifecycle.h"
+#include "daemon/listeners.h"
 #include "daemon/persist.h"
 #include "daemon/registry.h"
 #include "daemon/suplink.h"
@@ -26,6 +27,8 @@
 
 struct candidate {
     int fd;
+    int listen_fds[FRAME_MAX_FDS];
+    unsigned n_listen_fds;
     int64_t id, gen;
     char *payload; /* the hello reply, owned */
     size_t len;
@@ -56,6 +59,19 @@ static int probe(const char *path, struct candidate *c)
         close(fd);
         return r;
     }
+    /* the app's listening sockets: the daemon owns them again */
+    if (kv_get_i64(&c->msg, "listen_fds", 0) > 0) {
+        struct strbuf q = STRBUF_INIT;
+        kv_add(&q, "cmd", "listen_fds");
+        kv_add(&q, "req", "0");
+        char *payload = NULL;
+        size_t len;
+        if (frame_send(fd, q.buf, q.len, NULL, 0) == 0 &&
+            frame_recv(fd, FRAME_MAX_INTERNAL, HELLO_TIMEOUT_MS, &payload, &len, c->listen_fds,
+                       &c->n_listen_fds) == 0)
+            free(payload);
+        strbuf_free(&q);
+    }
     c->fd = fd;
     c->id = kv_get_i64(&c->msg, "id", -1);
     c->gen = kv_get_i64(&c->msg, "gen", 0);
@@ -67,9 +83,18 @@ static int probe(const char *path, struct candidate *c)
 
 /* A supervisor we will not keep (duplicate from an interrupted reload):
  * tell it to stop its app and exit. */
+static void drop_listen_fds(struct candidate *c)
+{
+    for (unsigned i = 0; i < c->n_listen_fds; i++)
+        close(c->listen_fds[i]);
+    c->n_listen_fds = 0;
+}
+
 static void dismiss(struct daemon *d, struct candidate *c)
 {
-    struct suplink *l = suplink_attach(d, NULL, c->fd, (pid_t)kv_get_i64(&c->msg, "sup_pid", 0));
+    drop_listen_fds(c);
+    struct suplink *l =
+        suplink_attach(d, NULL, c->fd, (pid_t)kv_get_i64(&c->msg, "sup_pid", 0), NULL);
     if (!l) {
         close(c->fd);
         return;
@@ -126,8 +151,11 @@ static void attach(struct daemon *d, struct candidate *c)
         inst_resolve_log_paths(d, in);
     }
     in->gen = c->gen;
+    for (unsigned i = 0; i < c->n_listen_fds; i++)
+        listeners_adopt(in->app, c->listen_fds[i], in->slot);
+    c->n_listen_fds = 0;
     suplink_parse_snapshot(&c->msg, &in->snap);
-    if (!suplink_attach(d, in, c->fd, in->snap.sup_pid))
+    if (!suplink_attach(d, in, c->fd, in->snap.sup_pid, &in->snap))
         close(c->fd);
 }
 
@@ -170,6 +198,7 @@ void adopt_all(struct daemon *d)
             continue;
         }
         if (cands[n].id < 0 || !strcmp(cands[n].status, "deleted")) {
+            drop_listen_fds(&cands[n]);
             close(cands[n].fd);
             free(cands[n].payload);
             continue;

@@ -5,6 +5,7 @@
 #include "config/app_config.h"
 #include "daemon/commands.h"
 #include "daemon/lifecycle.h"
+#include "daemon/listeners.h"
 #include "daemon/registry.h"
 #include "daemon/replies.h"
 #include "daemon/server.h"
@@ -177,6 +178,12 @@ void cmd_start(struct daemon *d, struct client *c, json_t *req)
             break;
         }
         app->base_env = json_is_object(base_env) ? json_incref(base_env) : NULL;
+        if (listeners_prebind(app, count, err, sizeof(err)) < 0) {
+            registry_remove_app(&d->reg, app);
+            server_reply_error(c, "cannot start app '%s': %s", name, err);
+            ok = 0;
+            break;
+        }
         for (int s = 0; s < count; s++) {
             struct inst *in = lifecycle_create_inst(d, app, s, autostart, err, sizeof(err));
             if (!in) {

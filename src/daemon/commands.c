@@ -13,7 +13,10 @@ static const struct {
     {"delete", cmd_delete},   {"reset", cmd_reset},
     {"signal", cmd_signal},   {"kill", cmd_kill},
     {"update", cmd_update},   {"reload_logs", cmd_reload_logs},
-    {"flush", cmd_flush},
+    {"flush", cmd_flush},     {"reload", cmd_reload},
+    {"scale", cmd_scale},     {"apply", cmd_apply},
+    {"save", cmd_save},       {"resurrect", cmd_resurrect},
+    {"cleardump", cmd_cleardump},
 };
 
 command_fn command_lookup(const char *name)

@@ -18,6 +18,8 @@ struct ev_loop;
 struct conn;
 struct suplink;
 struct listener_set;
+struct app_triggers;
+struct triggers;
 
 /* The last state a supervisor reported for its instance. */
 struct inst_snap {
@@ -32,6 +34,10 @@ struct inst_snap {
     char reason[256];
     char cgroup[256];
     uint64_t log_lines, log_bytes, log_dropped, log_rotations;
+    int n_listen_fds;
+    char notify_status[200];   /* the app's last sd_notify STATUS= */
+    char ipc_msgs[3][200];     /* its last process:msg messages, oldest first */
+    int n_ipc_msgs;
     int deleted; /* the supervisor announced its exit */
 };
 
@@ -40,6 +46,8 @@ struct app {
     json_t *config;   /* normalized (config/app_config.h), owned */
     json_t *base_env; /* the environment of the CLI that started it (PM2 semantics), owned */
     int64_t created_at;
+    struct listener_set *listeners; /* listeners.h; NULL until the app has a socket */
+    struct app_triggers *triggers;  /* triggers/triggers.h; NULL when it has none */
 };
 
 struct inst {
@@ -50,7 +58,8 @@ struct inst {
     int deleting;     /* delete requested: remove when the supervisor is gone */
     int64_t created_at;
     int slot; /* 0..instances-1 within the app: NODE_APP_INSTANCE */
-    struct suplink *link; /* NULL when no supervisor runs */
+    struct suplink *link;      /* the primary supervisor; NULL when none runs */
+    struct suplink *next_link; /* a reload's replacement, until it takes over */
     struct inst_snap snap;
     char *log_out, *log_err, *log_combined; /* resolved paths, NULL when off */
     /* CPU sampling for ls */
@@ -58,6 +67,12 @@ struct inst {
     int64_t cpu_sample_ms;
     double cpu_percent;
     uint64_t memory_bytes;
+    /* restarts the daemon decided (triggers/triggers.h), shown by describe */
+    int64_t trigger_restarts;
+    int64_t trigger_at;       /* wall ms of the last one, 0 = never */
+    char trigger_reason[160]; /* "memory 61.2mb > max_memory_restart 60.0mb", "watch: a/b.js" */
+    pid_t trigger_pid;        /* memory: the app pid a restart was asked for */
+    int64_t trigger_pid_ms;   /* mono ms of that request */
 };
 
 struct registry {
@@ -66,6 +81,10 @@ struct registry {
     struct inst **insts; /* sorted by id */
     size_t n_insts, cap_insts;
     int64_t next_id;
+    /* Called after an app is added and before one is removed (the restart
+     * triggers hook here, triggers/triggers.h). NULL when unset. */
+    void (*app_hook)(void *data, struct app *app, int added);
+    void *app_hook_data;
 };
 
 struct daemon {
@@ -82,6 +101,7 @@ struct daemon {
     int keep_apps_on_exit; /* drover update: leave supervisors running */
     int64_t started_at;
     char cgroup_base[512]; /* cgroup v2 dir for instance cgroups, "" when unusable */
+    struct triggers *triggers; /* watch, cron and memory restarts (triggers/triggers.h) */
 };
 
 /* Writes state.json (apps, instances, next id) atomically. Logs failures. */

@@ -45,6 +45,11 @@ json_t *describe_inst(const struct daemon *d, const struct inst *in)
     json_object_set_new(o, "last_exit_at",
                         s->last_exit_at ? json_integer(s->last_exit_at) : json_null());
     json_object_set_new(o, "reason", str_or_null(s->reason));
+    /* restarts the daemon decided: watch, cron_restart, max_memory_restart */
+    json_object_set_new(o, "trigger_restarts", json_integer(in->trigger_restarts));
+    json_object_set_new(o, "last_trigger", str_or_null(in->trigger_reason));
+    json_object_set_new(o, "last_trigger_at",
+                        in->trigger_at ? json_integer(in->trigger_at) : json_null());
     json_object_set_new(o, "cpu", json_real(running ? in->cpu_percent : 0.0));
     json_object_set_new(o, "memory", json_integer(running ? (json_int_t)in->memory_bytes : 0));
     const char *script = cfg_str(c, "script", "");
@@ -64,6 +69,12 @@ json_t *describe_inst(const struct daemon *d, const struct inst *in)
     json_object_set_new(o, "log_dropped", json_integer((json_int_t)s->log_dropped));
     json_object_set_new(o, "log_rotations", json_integer((json_int_t)s->log_rotations));
     json_object_set_new(o, "cgroup", str_or_null(s->cgroup));
+    json_object_set_new(o, "listen_fds", json_integer(s->n_listen_fds));
+    json_object_set_new(o, "notify_status", str_or_null(s->notify_status));
+    json_t *msgs = json_array();
+    for (int i = 0; i < s->n_ipc_msgs; i++)
+        json_array_append_new(msgs, json_string(s->ipc_msgs[i]));
+    json_object_set_new(o, "ipc_messages", msgs);
     json_object_set_new(o, "config", json_deep_copy(c));
     return o;
 }

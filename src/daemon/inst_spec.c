@@ -86,10 +86,29 @@ int inst_resolve_log_paths(const struct daemon *d, struct inst *inst)
     return 0;
 }
 
-int inst_sup_socket_path(const struct daemon *d, const struct inst *inst, char *out, size_t len)
+int inst_preload_path(const struct daemon *d, char *out, size_t len)
+{
+    /* next to the binaries (build tree), else the installed library dir */
+    static const char *const candidates[] = {"", "/../lib/drover", "/../lib/x86_64-linux-gnu/drover",
+                                             "/../lib64/drover"};
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s%s/libdrover-preload.so", d->exe_dir, candidates[i]);
+        char *real = realpath(path, NULL);
+        if (real) {
+            snprintf(out, len, "%s", real);
+            free(real);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int inst_sup_socket_path(const struct daemon *d, const struct inst *inst, int64_t gen, char *out,
+                         size_t len)
 {
     int n = snprintf(out, len, "%s/%lld.%lld.sock", d->paths.sup_dir, (long long)inst->id,
-                     (long long)inst->gen);
+                     (long long)gen);
     return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
 }
 
@@ -221,8 +240,8 @@ static int add_identity(const json_t *c, struct strbuf *sb, char *err, size_t er
     return 0;
 }
 
-int inst_build_spec(const struct daemon *d, const struct inst *inst, int start, int n_listen_fds,
-                    const char *listen_fdnames, struct strbuf *sb, char *err, size_t errlen)
+int inst_build_spec(const struct daemon *d, const struct inst *inst, const struct spec_params *p,
+                    struct strbuf *sb, char *err, size_t errlen)
 {
     const json_t *c = inst->app->config;
     char path[4096];
@@ -230,9 +249,9 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, int start, 
 
     snprintf(err, errlen, "cannot build the instance spec");
     kv_add_i64(sb, "id", inst->id);
-    kv_add_i64(sb, "gen", inst->gen);
+    kv_add_i64(sb, "gen", p->gen);
     kv_add(sb, "name", inst->app->name);
-    if ((r = inst_sup_socket_path(d, inst, path, sizeof(path))) < 0)
+    if ((r = inst_sup_socket_path(d, inst, p->gen, path, sizeof(path))) < 0)
         return r;
     kv_add(sb, "sock", path);
     char *app_json = json_dumps(c, JSON_COMPACT);
@@ -282,17 +301,34 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, int start, 
         json_array_foreach(codes, i, e) kv_add_i64(sb, "stop_exit_code", json_integer_value(e));
     kv_add_i64(sb, "kill_signal", cfg_kill_signal(c));
     kv_add_i64(sb, "kill_timeout_ms", cfg_int(c, "kill_timeout", CFG_DEFAULT_KILL_TIMEOUT_MS));
-    kv_add_i64(sb, "restarts", inst->snap.restarts);
+    kv_add_i64(sb, "restarts", p->restarts);
     kv_add_i64(sb, "created_at", inst->created_at);
-    kv_add_i64(sb, "start", start);
-    kv_add_i64(sb, "listen_fds", n_listen_fds);
-    if (listen_fdnames)
-        kv_add(sb, "listen_fdnames", listen_fdnames);
+    kv_add_i64(sb, "start", p->start);
+    kv_add_i64(sb, "listen_fds", p->n_listen_fds);
+    if (p->listen_fdnames)
+        kv_add(sb, "listen_fdnames", p->listen_fdnames);
     if (d->cgroup_base[0]) {
         snprintf(path, sizeof(path), "%s/%lld.%lld", d->cgroup_base, (long long)inst->id,
-                 (long long)inst->gen);
+                 (long long)p->gen);
         kv_add(sb, "cgroup", path);
     }
+
+    /* cluster apps, and any app whose sockets the daemon holds, get the
+     * socket-sharing shim and are ready when they listen() */
+    int managed = cfg_is_cluster(c) || json_array_size(json_object_get(c, "listen")) > 0;
+    int wait_ready = cfg_bool(c, "wait_ready", 0);
+    if (managed) {
+        char preload[4200];
+        if (inst_preload_path(d, preload, sizeof(preload)) == 0)
+            kv_add(sb, "preload", preload);
+    }
+    kv_add(sb, "readiness", wait_ready ? "explicit" : managed ? "listen" : "spawn");
+    kv_add_i64(sb, "listen_timeout_ms",
+               cfg_int(c, "listen_timeout", CFG_DEFAULT_LISTEN_TIMEOUT_MS));
+    int is_node = interp && strcmp(interp, "node") == 0;
+    int swm = cfg_bool(c, "shutdown_with_message", 0);
+    kv_add_i64(sb, "node_ipc", is_node || wait_ready || swm);
+    kv_add_i64(sb, "shutdown_with_message", swm);
 
     if (inst->log_out)
         kv_add(sb, "log_out", inst->log_out);

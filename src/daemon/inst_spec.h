@@ -11,14 +11,27 @@
  * disable_logs turns a stream off) into inst->log_*. */
 int inst_resolve_log_paths(const struct daemon *d, struct inst *inst);
 
-/* The supervisor control socket path of inst at its current generation. */
-int inst_sup_socket_path(const struct daemon *d, const struct inst *inst, char *out, size_t len);
+/* Finds libdrover-preload.so (next to the daemon, or the installed lib
+ * dir). Returns 0 or -ENOENT. */
+int inst_preload_path(const struct daemon *d, char *out, size_t len);
 
-/* Builds the kv spec for inst into sb. start: 1 to start the app at once.
- * n_listen_fds: sockets that will be passed at fd 4.. Returns 0, or
- * -EINVAL with err filled (e.g. an unknown user). */
-int inst_build_spec(const struct daemon *d, const struct inst *inst, int start, int n_listen_fds,
-                    const char *listen_fdnames, struct strbuf *sb, char *err, size_t errlen);
+/* The supervisor control socket path of inst at generation gen. */
+int inst_sup_socket_path(const struct daemon *d, const struct inst *inst, int64_t gen, char *out,
+                         size_t len);
+
+/* What a new supervisor starts from. */
+struct spec_params {
+    int64_t gen;      /* the supervisor's generation */
+    int64_t restarts; /* restart counter to carry over */
+    int start;        /* start the app at once */
+    int n_listen_fds; /* sockets passed at fd 4.. */
+    const char *listen_fdnames;
+};
+
+/* Builds the kv spec for inst into sb. Returns 0, or a negative errno with
+ * err filled (e.g. an unknown user). */
+int inst_build_spec(const struct daemon *d, const struct inst *inst, const struct spec_params *p,
+                    struct strbuf *sb, char *err, size_t errlen);
 
 /* Chooses the interpreter for a script by extension (.js/.mjs/.cjs node,
  * .py python3, .sh bash, .rb ruby, .php php, .pl perl); NULL: exec directly. */

@@ -4,6 +4,7 @@
 #include "base/pidfd.h"
 #include "base/timeutil.h"
 #include "daemon/inst_spec.h"
+#include "daemon/listeners.h"
 #include "daemon/registry.h"
 #include "daemon/suplink.h"
 #include "loop/loop.h"
@@ -20,8 +21,11 @@
 static int spawn_supervisor(struct daemon *d, struct inst *inst, int start, char *err,
                             size_t errlen)
 {
+    int fds[16];
+    char names[1024];
+    int n = listeners_for_slot(inst->app, inst->slot, fds, 16, names, sizeof(names));
     inst->gen++;
-    int r = suplink_spawn(d, inst, start, NULL, 0, NULL, err, errlen);
+    int r = suplink_spawn(d, inst, start, fds, n, n ? names : NULL, err, errlen);
     if (r < 0) {
         snprintf(inst->snap.status, sizeof(inst->snap.status), "errored");
         snprintf(inst->snap.reason, sizeof(inst->snap.reason), "%s", err);
@@ -79,6 +83,13 @@ int lifecycle_restart(struct daemon *d, struct inst *inst, char *err, size_t err
 static void remove_inst(struct daemon *d, struct inst *inst)
 {
     struct app *app = inst->app;
+    if (inst->next_link) {
+        /* a reload's replacement for an instance that is going away */
+        suplink_request(inst->next_link, "delete", NULL, NULL, NULL, NULL);
+        suplink_disown(inst->next_link);
+    }
+    if (inst->link)
+        suplink_disown(inst->link);
     registry_remove_inst(&d->reg, inst);
     if (registry_count_app_insts(&d->reg, app) == 0)
         registry_remove_app(&d->reg, app);

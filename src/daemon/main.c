@@ -1,12 +1,17 @@
 /* main.c - droverd, the controller daemon.
  *
- *   droverd [--foreground]
+ *   droverd [--foreground] [--resurrect]
  *
  * Normally started by the CLI on first use. Holds a lock on
  * <home>/daemon.lock (one daemon per home), re-adopts running supervisors,
  * then serves CLI requests on <run>/daemon.sock. When started with
  * DROVER_READY_FD set, writes "ready\n" to that fd once it accepts
- * connections, so the starting CLI waits for an event, not a timeout. */
+ * connections, so the starting CLI waits for an event, not a timeout.
+ *
+ * --resurrect (boot units, `drover startup`): when adoption found nothing,
+ * start the apps saved in dump.json. Under systemd (NOTIFY_SOCKET set) the
+ * daemon sends READY=1 once it serves and the resurrected apps settled, and
+ * STOPPING=1 when it begins to shut down. */
 #include "base/cgroupfs.h"
 #include "base/fdutil.h"
 #include "base/log.h"
@@ -16,10 +21,14 @@
 #include "daemon/adopt.h"
 #include "daemon/commands.h"
 #include "daemon/daemon.h"
+#include "daemon/dump.h"
 #include "daemon/ops.h"
 #include "daemon/registry.h"
+#include "daemon/reload.h"
+#include "daemon/sdnotify.h"
 #include "daemon/server.h"
 #include "daemon/suplink.h"
+#include "daemon/triggers/triggers.h"
 #include "loop/loop.h"
 
 #include <errno.h>
@@ -39,6 +48,7 @@ static struct daemon D;
 void daemon_instances_changed(struct daemon *d)
 {
     ops_poll(d);
+    reload_poll(d);
 }
 
 static void on_sigchld(struct ev_loop *loop, int signo, void *data)
@@ -51,6 +61,15 @@ static void on_sigchld(struct ev_loop *loop, int signo, void *data)
         ;
 }
 
+/* Tells the service manager (once) that the daemon is going away. */
+static void notify_stopping(void)
+{
+    static int sent;
+    if (!sent)
+        sdnotify_send("STOPPING=1");
+    sent = 1;
+}
+
 /* SIGTERM/SIGINT: like `drover kill`, stop every app and exit. */
 static void on_terminate(struct ev_loop *loop, int signo, void *data)
 {
@@ -58,6 +77,7 @@ static void on_terminate(struct ev_loop *loop, int signo, void *data)
     (void)loop;
     if (d->shutting_down)
         return;
+    notify_stopping();
     log_info("signal %d: stopping every app and exiting", signo);
     json_t *req = json_object();
     cmd_kill(d, NULL, req);
@@ -157,11 +177,35 @@ static void signal_ready(void)
     unsetenv("DROVER_READY_FD");
 }
 
+/* The daemon serves and the apps it resurrected settled (op may be NULL). */
+static void on_boot_settled(struct daemon *d, struct op *op, int timed_out)
+{
+    (void)op;
+    char state[128];
+    snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %zu app(s)%s", d->reg.n_apps,
+             timed_out ? " (some did not settle in time)" : "");
+    int r = sdnotify_send(state);
+    if (r < 0)
+        log_warn_errno(r, "cannot notify the service manager");
+}
+
 int main(int argc, char **argv)
 {
     struct daemon *d = &D;
-    int foreground = argc > 1 && strcmp(argv[1], "--foreground") == 0;
+    int foreground = 0, resurrect = 0;
     int r;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--foreground"))
+            foreground = 1;
+        else if (!strcmp(argv[i], "--resurrect"))
+            resurrect = 1;
+        else {
+            fprintf(stderr, "usage: droverd [--foreground] [--resurrect]\n");
+            return 2;
+        }
+    }
+    sdnotify_init();
 
     log_setup("droverd", 1);
     d->lock_fd = d->log_fd = d->listen_fd = -1;
@@ -199,20 +243,30 @@ int main(int argc, char **argv)
         return log_error_errno(r, "cannot set up signals"), 1;
     signal(SIGHUP, SIG_IGN);
 
+    if ((r = triggers_init(d)) < 0)
+        return log_error_errno(r, "cannot set up restart triggers"), 1;
     adopt_all(d);
     if ((r = server_listen(d)) < 0)
         return log_error_errno(r, "cannot listen on %s", d->paths.daemon_sock), 1;
     log_info("drover %s daemon %d ready (home %s, cgroups %s)", DROVER_VERSION, (int)getpid(),
              d->paths.home, d->cgroup_base[0] ? d->cgroup_base : "off");
     signal_ready();
+    if (resurrect && d->reg.n_apps == 0)
+        dump_resurrect_at_boot(d, on_boot_settled);
+    else
+        on_boot_settled(d, NULL, 0);
 
     r = ev_loop_run(d->loop);
+    notify_stopping();
     d->exiting = 1;
     server_close(d);
     unlink(d->paths.daemon_sock);
     ops_free_all(d);
-    for (size_t i = 0; i < d->reg.n_insts; i++)
+    reload_free_all(d);
+    for (size_t i = 0; i < d->reg.n_insts; i++) {
         suplink_detach(d->reg.insts[i]->link);
+        suplink_detach(d->reg.insts[i]->next_link);
+    }
     if (!d->keep_apps_on_exit) {
         daemon_persist(d);
         if (d->cgroup_base[0])
@@ -220,6 +274,7 @@ int main(int argc, char **argv)
     }
     log_info("daemon %d exiting%s", (int)getpid(),
              d->keep_apps_on_exit ? " (apps keep running)" : "");
+    triggers_free(d);
     registry_free(&d->reg);
     ev_loop_free(d->loop);
     return r < 0 ? 1 : 0;

@@ -2,6 +2,7 @@
 #include "daemon/registry.h"
 #include "base/parse.h"
 #include "config/app_config.h"
+#include "daemon/listeners.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ struct app *registry_add_app(struct registry *r, const char *name, json_t *confi
     a->config = config;
     a->created_at = created_at;
     r->apps[r->n_apps++] = a;
+    if (r->app_hook)
+        r->app_hook(r->app_hook_data, a, 1);
     return a;
 }
 
@@ -45,14 +48,27 @@ void registry_remove_app(struct registry *r, struct app *app)
     for (size_t i = 0; i < r->n_apps; i++) {
         if (r->apps[i] != app)
             continue;
+        if (r->app_hook)
+            r->app_hook(r->app_hook_data, app, 0);
         memmove(&r->apps[i], &r->apps[i + 1], (r->n_apps - i - 1) * sizeof(r->apps[0]));
         r->n_apps--;
+        listeners_close(app, -2);
         json_decref(app->config);
         json_decref(app->base_env);
         free(app->name);
         free(app);
         return;
     }
+}
+
+void registry_set_app_config(struct registry *r, struct app *app, json_t *config)
+{
+    if (r->app_hook)
+        r->app_hook(r->app_hook_data, app, 0);
+    json_decref(app->config);
+    app->config = config;
+    if (r->app_hook)
+        r->app_hook(r->app_hook_data, app, 1);
 }
 
 struct inst *registry_find_inst(const struct registry *r, int64_t id)

@@ -4,6 +4,7 @@
 #include "base/unixsock.h"
 #include "daemon/commands.h"
 #include "daemon/ops.h"
+#include "daemon/reload.h"
 #include "loop/loop.h"
 #include "proto/conn.h"
 #include "proto/frame.h"
@@ -32,6 +33,7 @@ static void drop_client(struct client *c)
         if (clients[i] == c)
             clients[i] = NULL;
     ops_client_gone(c->d, c);
+    reload_client_gone(c->d, c);
     free(c);
 }
 

@@ -5,6 +5,7 @@
 #include "base/strbuf.h"
 #include "daemon/inst_spec.h"
 #include "daemon/lifecycle.h"
+#include "daemon/listeners.h"
 #include "proto/conn.h"
 #include "proto/frame.h"
 #include "spawn/spawn.h"
@@ -30,6 +31,7 @@ struct suplink {
     pid_t sup_pid;
     uint64_t next_req;
     struct pending *pending;
+    struct inst_snap snap;
 };
 
 static void copy_str(char *dst, size_t len, const char *src)
@@ -56,6 +58,16 @@ void suplink_parse_snapshot(const struct kv_msg *m, struct inst_snap *s)
     s->log_bytes = (uint64_t)kv_get_i64(m, "log_bytes", 0);
     s->log_dropped = (uint64_t)kv_get_i64(m, "log_dropped", 0);
     s->log_rotations = (uint64_t)kv_get_i64(m, "log_rotations", 0);
+    s->n_listen_fds = (int)kv_get_i64(m, "listen_fds", 0);
+    copy_str(s->notify_status, sizeof(s->notify_status), kv_get(m, "notify_status"));
+    size_t total = kv_count(m, "ipc_msg"), pos = 0, k = 0;
+    const char *v;
+    s->n_ipc_msgs = 0;
+    while ((v = kv_next(m, "ipc_msg", &pos))) {
+        if (total - k++ > 3)
+            continue; /* keep the newest three */
+        copy_str(s->ipc_msgs[s->n_ipc_msgs++], sizeof(s->ipc_msgs[0]), v);
+    }
     s->deleted = strcmp(s->status, "deleted") == 0;
 }
 
@@ -72,6 +84,40 @@ static void fail_pending(struct suplink *l)
     }
 }
 
+/* A supervisor asks for a socket its app wants to bind (broker.h): bind it
+ * once for the whole app (or per slot) and hand it over. */
+static void answer_ask(struct suplink *l, const struct kv_msg *m)
+{
+    struct strbuf b = STRBUF_INIT;
+    const char *kind = kv_get(m, "ask_kind");
+    char err[512] = "";
+    int fd = -1;
+    kv_add(&b, "answer", kv_get(m, "ask"));
+    if (!l->inst || !kind || strcmp(kind, "listen") != 0) {
+        snprintf(err, sizeof(err), "unknown question");
+    } else {
+        struct listen_addr a = {0};
+        const char *fam = kv_get(m, "family"), *addr = kv_get(m, "addr");
+        int64_t port = kv_get_i64(m, "port", 0);
+        a.family = fam && !strcmp(fam, "inet6") ? AF_INET6 : AF_INET;
+        a.port = (uint16_t)port;
+        snprintf(a.host, sizeof(a.host), "%s", addr ? addr : "");
+        struct listen_addr check;
+        char text[128];
+        listen_addr_format(&a, text, sizeof(text));
+        if (port <= 0 || port > 65535 || listen_addr_parse(text, &check) < 0)
+            snprintf(err, sizeof(err), "bad address");
+        else if (listeners_get(l->inst->app, &a, (int)kv_get_i64(m, "v6only", 0), l->inst->slot,
+                               &fd, err, sizeof(err)) == 0)
+            log_info("%s: sharing %s with its instances", l->inst->app->name, text);
+    }
+    kv_add_i64(&b, "ok", fd >= 0);
+    if (fd < 0)
+        kv_add(&b, "error", err);
+    conn_send(l->conn, b.buf, b.len, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+    strbuf_free(&b);
+}
+
 static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsigned n_fds,
                      void *data)
 {
@@ -84,10 +130,17 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
             close(fds[i]);
         return;
     }
-    if (l->inst) {
-        suplink_parse_snapshot(&m, &l->inst->snap);
-        l->sup_pid = l->inst->snap.sup_pid;
+    if (kv_get(&m, "ask")) {
+        for (unsigned i = 0; i < n_fds; i++)
+            close(fds[i]);
+        answer_ask(l, &m);
+        return;
     }
+    suplink_parse_snapshot(&m, &l->snap);
+    if (l->snap.sup_pid)
+        l->sup_pid = l->snap.sup_pid;
+    if (l->inst && l->inst->link == l)
+        l->inst->snap = l->snap;
     const char *reply = kv_get(&m, "reply");
     if (reply) {
         uint64_t req = strtoull(reply, NULL, 10);
@@ -118,16 +171,22 @@ static void on_close(struct conn *c, int err, void *data)
     struct inst *inst = l->inst;
     l->conn = NULL;
     fail_pending(l);
-    if (inst && inst->link == l)
+    int primary = inst && inst->link == l;
+    if (primary)
         inst->link = NULL;
+    if (inst && inst->next_link == l)
+        inst->next_link = NULL;
     free(l);
-    if (inst)
+    if (primary)
         supervisor_gone(d, inst);
+    else
+        daemon_instances_changed(d);
 }
 
 static const struct conn_handlers handlers = {on_frame, on_close};
 
-struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_t sup_pid)
+struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_t sup_pid,
+                               const struct inst_snap *snap)
 {
     struct suplink *l = calloc(1, sizeof(*l));
     if (!l)
@@ -141,39 +200,44 @@ struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_
         free(l);
         return NULL;
     }
+    if (snap)
+        l->snap = *snap;
     if (inst)
         inst->link = l;
     return l;
 }
 
-int suplink_spawn(struct daemon *d, struct inst *inst, int start, const int *listen_fds,
-                  int n_listen_fds, const char *listen_fdnames, char *err, size_t errlen)
+/* Starts a supervisor for inst with the given spec parameters. The link
+ * points at inst but is not installed anywhere. */
+static struct suplink *spawn_link(struct daemon *d, struct inst *inst,
+                                  const struct spec_params *p, const int *listen_fds, char *err,
+                                  size_t errlen)
 {
     struct strbuf spec = STRBUF_INIT;
     spec.limit = FRAME_MAX_INTERNAL;
-    int r = inst_build_spec(d, inst, start, n_listen_fds, listen_fdnames, &spec, err, errlen);
-    if (r < 0) {
+    if (inst_build_spec(d, inst, p, &spec, err, errlen) < 0) {
         strbuf_free(&spec);
-        return r;
+        return NULL;
     }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         strbuf_free(&spec);
         snprintf(err, errlen, "socketpair: %s", strerror(errno));
-        return neg_errno();
+        return NULL;
     }
     char sup_path[4200], title[200];
     snprintf(sup_path, sizeof(sup_path), "%s/drover-sup", d->exe_dir);
     snprintf(title, sizeof(title), "%s:%lld", inst->app->name, (long long)inst->id);
     char *argv[] = {"drover-sup", title, NULL};
-    char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", getenv("DROVER_DEBUG") ? "DROVER_DEBUG=1" : NULL, NULL};
+    char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                    getenv("DROVER_DEBUG") ? "DROVER_DEBUG=1" : NULL, NULL};
     struct spawn_fd fds[4 + 16];
     size_t n = 0;
     fds[n++] = (struct spawn_fd){-1, 0};
     fds[n++] = (struct spawn_fd){d->log_fd, 1};
     fds[n++] = (struct spawn_fd){d->log_fd, 2};
     fds[n++] = (struct spawn_fd){sv[1], 3};
-    for (int i = 0; i < n_listen_fds && i < 16; i++)
+    for (int i = 0; i < p->n_listen_fds && i < 16; i++)
         fds[n++] = (struct spawn_fd){listen_fds[i], 4 + i};
     struct spawn_opts o = {
         .file = sup_path,
@@ -186,29 +250,89 @@ int suplink_spawn(struct daemon *d, struct inst *inst, int start, const int *lis
     };
     pid_t pid;
     const char *step;
-    r = spawn_process(&o, &pid, &step);
+    int r = spawn_process(&o, &pid, &step);
     close(sv[1]);
     if (r < 0) {
         close(sv[0]);
         strbuf_free(&spec);
         snprintf(err, errlen, "cannot start %s (%s): %s", sup_path, step, strerror(-r));
-        return r;
+        return NULL;
     }
-    struct suplink *l = suplink_attach(d, inst, sv[0], pid);
+    struct suplink *l = suplink_attach(d, NULL, sv[0], pid, NULL);
     if (!l) {
         close(sv[0]);
         strbuf_free(&spec);
         snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
+        return NULL;
     }
-    inst->snap.sup_pid = pid;
+    l->inst = inst;
+    l->snap.sup_pid = pid;
+    snprintf(l->snap.status, sizeof(l->snap.status), "%s", p->start ? "launching" : "stopped");
     r = conn_send(l->conn, spec.buf, spec.len, NULL, 0);
     strbuf_free(&spec);
     if (r < 0) {
         snprintf(err, errlen, "cannot send the spec to the supervisor: %s", strerror(-r));
-        return r;
+        suplink_detach(l);
+        return NULL;
     }
+    return l;
+}
+
+int suplink_spawn(struct daemon *d, struct inst *inst, int start, const int *listen_fds,
+                  int n_listen_fds, const char *listen_fdnames, char *err, size_t errlen)
+{
+    struct spec_params p = {inst->gen, inst->snap.restarts, start, n_listen_fds, listen_fdnames};
+    struct suplink *l = spawn_link(d, inst, &p, listen_fds, err, errlen);
+    if (!l)
+        return -EIO;
+    inst->link = l;
+    inst->snap.sup_pid = l->sup_pid;
     return 0;
+}
+
+struct suplink *suplink_spawn_replacement(struct daemon *d, struct inst *inst, int64_t gen,
+                                          int64_t restarts, const int *listen_fds,
+                                          int n_listen_fds, const char *listen_fdnames,
+                                          char *err, size_t errlen)
+{
+    struct spec_params p = {gen, restarts, 1, n_listen_fds, listen_fdnames};
+    return spawn_link(d, inst, &p, listen_fds, err, errlen);
+}
+
+struct suplink *suplink_promote(struct suplink *l)
+{
+    struct inst *inst = l->inst;
+    struct suplink *old = inst->link;
+    if (old == l)
+        return NULL;
+    if (old)
+        old->inst = NULL;
+    if (inst->next_link == l)
+        inst->next_link = NULL;
+    inst->link = l;
+    inst->snap = l->snap;
+    return old;
+}
+
+void suplink_disown(struct suplink *l)
+{
+    if (!l || !l->inst)
+        return;
+    if (l->inst->link == l)
+        l->inst->link = NULL;
+    if (l->inst->next_link == l)
+        l->inst->next_link = NULL;
+    l->inst = NULL;
+}
+
+struct inst *suplink_inst(const struct suplink *l)
+{
+    return l ? l->inst : NULL;
+}
+
+const struct inst_snap *suplink_snap(const struct suplink *l)
+{
+    return &l->snap;
 }
 
 int suplink_request(struct suplink *l, const char *cmd, const char *extra_key,
@@ -253,6 +377,8 @@ void suplink_detach(struct suplink *l)
     }
     if (l->inst && l->inst->link == l)
         l->inst->link = NULL;
+    if (l->inst && l->inst->next_link == l)
+        l->inst->next_link = NULL;
     if (l->conn)
         conn_free(l->conn);
     free(l);

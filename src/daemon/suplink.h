@@ -27,8 +27,11 @@ typedef void (*suplink_reply_cb)(struct daemon *d, struct inst *inst, const stru
 int suplink_spawn(struct daemon *d, struct inst *inst, int start, const int *listen_fds,
                   int n_listen_fds, const char *listen_fdnames, char *err, size_t errlen);
 
-/* Wraps an already-connected supervisor socket (adoption) for inst. */
-struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_t sup_pid);
+/* Wraps an already-connected supervisor socket (adoption) for inst, whose
+ * last known state is snap (may be NULL). With inst non-NULL the link
+ * becomes the instance's primary link. */
+struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_t sup_pid,
+                               const struct inst_snap *snap);
 
 /* Sends cmd (with optional extra key=value) to the supervisor; cb (may be
  * NULL) gets the reply. Returns 0 or a negative errno (no link). */
@@ -43,3 +46,29 @@ void suplink_parse_snapshot(const struct kv_msg *m, struct inst_snap *snap);
 
 /* The supervisor's pid. */
 pid_t suplink_pid(const struct suplink *l);
+
+/* The last snapshot this supervisor sent (its instance shows the snapshot
+ * of its primary link only: during a reload, the replacement's state lives
+ * here until it takes over). */
+const struct inst_snap *suplink_snap(const struct suplink *l);
+
+/* Starts a replacement supervisor for inst (next generation) without making
+ * it the instance's primary link: reloads use it, then swap. The new link's
+ * snapshot is reachable through suplink_snap. Returns the link or NULL with
+ * err set. restarts: the counter the replacement starts from. */
+struct suplink *suplink_spawn_replacement(struct daemon *d, struct inst *inst, int64_t gen,
+                                          int64_t restarts, const int *listen_fds,
+                                          int n_listen_fds, const char *listen_fdnames,
+                                          char *err, size_t errlen);
+
+/* Makes l the primary link of its instance (reload swap); the previous
+ * primary, if any, is detached from the instance and returned (its later
+ * events and its exit no longer touch the instance). */
+struct suplink *suplink_promote(struct suplink *l);
+
+/* Detaches l from its instance: its later messages and its exit no longer
+ * touch the instance (a dismissed replacement, an instance being removed). */
+void suplink_disown(struct suplink *l);
+
+/* The instance a link serves, or NULL (a dismissed or demoted link). */
+struct inst *suplink_inst(const struct suplink *l);

@@ -114,6 +114,10 @@ int logger_truncate(struct logger *lg);
  * (then the next rotated file is handed to a new helper), 0 otherwise. */
 int logger_child_exited(struct logger *lg, pid_t pid, int status);
 
+/* The pid of the running compression helper, 0 if none (the supervisor
+ * keeps it out of the app's process tree). */
+pid_t logger_helper_pid(const struct logger *lg);
+
 struct logger_stats {
     /* lines written (both streams; each piece of a split line counts) */
     uint64_t lines;

@@ -191,6 +191,19 @@ NORETURN static void child_main(const struct spawn_opts *o, int errfd)
         child_fail(errfd, STEP_FDS);
     fcntl(errfd, F_SETFD, FD_CLOEXEC);
 
+    if (o->listen_pid_env) {
+        /* async-signal-safe formatting of our pid */
+        char digits[16];
+        int n = 0;
+        for (long v = (long)getpid(); v > 0 && n < 15; v /= 10)
+            digits[n++] = (char)('0' + v % 10);
+        char *p = o->listen_pid_env;
+        memcpy(p, "LISTEN_PID=", 11);
+        p += 11;
+        while (n > 0)
+            *p++ = digits[--n];
+        *p = '\0';
+    }
     if (o->cwd && chdir(o->cwd) < 0)
         child_fail(errfd, STEP_CHDIR);
     if (o->set_ids) {

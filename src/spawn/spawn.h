@@ -29,6 +29,9 @@ struct spawn_opts {
     uid_t uid;
     gid_t gid;
     const char *user; /* for initgroups(); NULL clears supplementary groups */
+    /* When set, an envp entry (at least 32 bytes, writable) that the child
+     * fills with "LISTEN_PID=<its pid>" before exec (sd_listen_fds). */
+    char *listen_pid_env;
 };
 
 /* Spawns the child. On success returns 0 and stores its pid in *pid. On

@@ -15,6 +15,7 @@
 #include "proto/conn.h"
 #include "proto/frame.h"
 #include "proto/kv.h"
+#include "sup/node_ipc.h"
 #include "sup/sup.h"
 
 #include <errno.h>
@@ -49,6 +50,15 @@ static void add_snapshot(struct sup *s, struct strbuf *b)
     kv_add_i64(b, "log_bytes", (int64_t)ls.bytes_written);
     kv_add_i64(b, "log_dropped", (int64_t)ls.bytes_dropped);
     kv_add_i64(b, "log_rotations", (int64_t)ls.rotations);
+    kv_add_i64(b, "listen_fds", s->n_listen_fds);
+    if (s->notify_status[0])
+        kv_add(b, "notify_status", s->notify_status);
+    if (s->ipc) {
+        const char *msgs[NODE_IPC_KEEP];
+        size_t n = node_ipc_messages(s->ipc, msgs, NODE_IPC_KEEP);
+        for (size_t k = 0; k < n; k++)
+            kv_add(b, "ipc_msg", msgs[k]);
+    }
 }
 
 static void send_to(struct conn *c, struct strbuf *b, const int *fds, unsigned n_fds)
@@ -68,11 +78,68 @@ void control_broadcast_state(struct sup *s)
     strbuf_free(&b);
 }
 
+/* Fails every question still waiting when no daemon is left to answer. */
+static void fail_asks_if_alone(struct sup *s)
+{
+    for (int k = 0; k < SUP_MAX_CONNS; k++)
+        if (s->conns[k])
+            return;
+    for (int i = 0; i < SUP_MAX_ASKS; i++) {
+        if (!s->asks[i].cb)
+            continue;
+        struct sup_ask a = s->asks[i];
+        memset(&s->asks[i], 0, sizeof(s->asks[i]));
+        a.cb(s, NULL, NULL, 0, a.data);
+    }
+}
+
 static void remove_conn(struct sup *s, struct conn *c)
 {
     for (int k = 0; k < SUP_MAX_CONNS; k++)
         if (s->conns[k] == c)
             s->conns[k] = NULL;
+    fail_asks_if_alone(s);
+}
+
+int control_ask(struct sup *s, struct strbuf *payload, control_answer_cb cb, void *data)
+{
+    struct conn *c = NULL;
+    for (int k = SUP_MAX_CONNS - 1; k >= 0 && !c; k--)
+        c = s->conns[k]; /* the newest daemon */
+    if (!c)
+        return -ENOTCONN;
+    int slot = -1;
+    for (int i = 0; i < SUP_MAX_ASKS && slot < 0; i++)
+        if (!s->asks[i].cb)
+            slot = i;
+    if (slot < 0)
+        return -EBUSY;
+    struct strbuf b = STRBUF_INIT;
+    uint64_t id = ++s->next_ask;
+    kv_add_i64(&b, "ask", (int64_t)id);
+    strbuf_append(&b, payload->buf, payload->len);
+    int r = conn_send(c, b.buf, b.len, NULL, 0);
+    strbuf_free(&b);
+    if (r < 0)
+        return r;
+    s->asks[slot] = (struct sup_ask){id, cb, data};
+    return 0;
+}
+
+/* An answer from the daemon to one of our questions. */
+static void handle_answer(struct sup *s, const struct kv_msg *m, int *fds, unsigned n_fds)
+{
+    uint64_t id = (uint64_t)kv_get_i64(m, "answer", 0);
+    for (int i = 0; i < SUP_MAX_ASKS; i++) {
+        if (s->asks[i].cb && s->asks[i].id == id) {
+            struct sup_ask a = s->asks[i];
+            memset(&s->asks[i], 0, sizeof(s->asks[i]));
+            a.cb(s, m, fds, n_fds, a.data);
+            return;
+        }
+    }
+    for (unsigned k = 0; k < n_fds; k++)
+        close(fds[k]);
 }
 
 static void on_close(struct conn *c, int err, void *data)
@@ -131,15 +198,21 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
                      void *data)
 {
     struct sup *s = data;
-    for (unsigned k = 0; k < n_fds; k++)
-        close(fds[k]);
     struct kv_msg m;
     if (kv_parse(payload, len, &m) < 0) {
+        for (unsigned k = 0; k < n_fds; k++)
+            close(fds[k]);
         log_warn("malformed control message from the daemon");
         conn_free(c);
         remove_conn(s, c);
         return;
     }
+    if (kv_get(&m, "answer")) {
+        handle_answer(s, &m, fds, n_fds);
+        return;
+    }
+    for (unsigned k = 0; k < n_fds; k++)
+        close(fds[k]);
     const char *cmd = kv_get(&m, "cmd");
     const char *req = kv_get(&m, "req");
     const char *error = NULL;
@@ -154,10 +227,8 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
         kv_add(&b, "error", error ? error : strerror(-r));
     add_snapshot(s, &b);
     int with_fds = r >= 0 && cmd && strcmp(cmd, "listen_fds") == 0;
-    if (r >= 0 && cmd && strcmp(cmd, "hello") == 0) {
+    if (r >= 0 && cmd && strcmp(cmd, "hello") == 0)
         kv_add(&b, "app_json", s->spec.app_json);
-        kv_add_i64(&b, "listen_fds", s->n_listen_fds);
-    }
     send_to(c, &b, with_fds ? s->listen_fds : NULL, with_fds ? (unsigned)s->n_listen_fds : 0);
     strbuf_free(&b);
 }

@@ -7,12 +7,15 @@
 #include "logs/logger.h"
 #include "loop/loop.h"
 #include "spawn/spawn.h"
+#include "sup/app_env.h"
+#include "sup/node_ipc.h"
 #include "sup/spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +23,13 @@
 #define RECHECK_MS 200
 
 static void begin_stop(struct instance *inst, enum after_stop after);
+
+/* The app's tree, with the log compressor (our own helper) kept out. */
+static struct proc_tree *app_tree(struct instance *inst)
+{
+    tree_set_helper(&inst->tree, logger_helper_pid(inst->logger));
+    return &inst->tree;
+}
 static void spawn_app(struct instance *inst);
 
 const char *instance_status_name(enum inst_status s)
@@ -59,7 +69,8 @@ static void cancel_timers(struct instance *inst)
     ev_timer_cancel(inst->loop, inst->kill_timer);
     ev_timer_cancel(inst->loop, inst->restart_timer);
     ev_timer_cancel(inst->loop, inst->recheck_timer);
-    inst->kill_timer = inst->restart_timer = inst->recheck_timer = 0;
+    ev_timer_cancel(inst->loop, inst->ready_timer);
+    inst->kill_timer = inst->restart_timer = inst->recheck_timer = inst->ready_timer = 0;
 }
 
 void instance_init(struct instance *inst, struct ev_loop *loop, const struct sup_spec *spec,
@@ -80,6 +91,8 @@ void instance_init(struct instance *inst, struct ev_loop *loop, const struct sup
 
 static void forget_process(struct instance *inst)
 {
+    if (inst->ipc)
+        node_ipc_close(inst->ipc);
     if (inst->pidfd >= 0)
         close(inst->pidfd);
     inst->pidfd = -1;
@@ -134,7 +147,7 @@ static void check_tree_done(struct instance *inst)
 {
     if (inst->pid != 0 || (inst->status != ST_STOPPING && inst->status != ST_CLEANING))
         return;
-    if (tree_count(&inst->tree) > 0)
+    if (tree_count(app_tree(inst)) > 0)
         return;
     cancel_timers(inst);
     inst->killed = 0;
@@ -154,6 +167,9 @@ static void check_tree_done(struct instance *inst)
         if (inst->on_exit)
             inst->on_exit(inst, inst->cb_data);
         break;
+    case AFTER_ERRORED:
+        set_status(inst, ST_ERRORED);
+        break;
     }
 }
 
@@ -165,7 +181,7 @@ static void on_recheck(struct ev_loop *loop, void *data)
     if (inst->status != ST_STOPPING && inst->status != ST_CLEANING)
         return;
     if (inst->killed)
-        tree_kill(&inst->tree); /* anything forked since the last kill */
+        tree_kill(app_tree(inst)); /* anything forked since the last kill */
     check_tree_done(inst);
     if ((inst->status == ST_STOPPING || inst->status == ST_CLEANING) && !inst->recheck_timer)
         inst->recheck_timer = ev_timer_add(inst->loop, RECHECK_MS, on_recheck, inst);
@@ -178,7 +194,7 @@ static void on_kill_timer(struct ev_loop *loop, void *data)
     inst->kill_timer = 0;
     if (inst->status != ST_STOPPING && inst->status != ST_CLEANING)
         return;
-    size_t n = tree_kill(&inst->tree);
+    size_t n = tree_kill(app_tree(inst));
     inst->killed = 1;
     if (n > 0) {
         char line[160];
@@ -190,11 +206,14 @@ static void on_kill_timer(struct ev_loop *loop, void *data)
     }
 }
 
-/* Signals the whole tree and arms the kill timer. */
+/* Asks the tree to stop (kill_signal to every process, or 'shutdown' over
+ * Node's IPC channel) and arms the kill timer. */
 static void signal_tree_and_arm(struct instance *inst)
 {
     inst->killed = 0;
-    tree_signal(&inst->tree, inst->spec->kill_signal);
+    if (!(inst->spec->shutdown_with_message && inst->pid && inst->ipc &&
+          node_ipc_send(inst->ipc, "\"shutdown\"") == 0))
+        tree_signal(app_tree(inst), inst->spec->kill_signal);
     ev_timer_cancel(inst->loop, inst->kill_timer);
     inst->kill_timer = ev_timer_add(inst->loop, inst->spec->kill_timeout_ms, on_kill_timer, inst);
     ev_timer_cancel(inst->loop, inst->recheck_timer);
@@ -213,21 +232,64 @@ static void begin_stop(struct instance *inst, enum after_stop after)
 
 /* --- starting ----------------------------------------------------------- */
 
+static void on_ready_timeout(struct ev_loop *loop, void *data)
+{
+    struct instance *inst = data;
+    (void)loop;
+    inst->ready_timer = 0;
+    if (inst->status != ST_LAUNCHING)
+        return;
+    snprintf(inst->reason, sizeof(inst->reason),
+             "not ready within listen_timeout (%lld ms): no listen() on a shared socket, "
+             "READY=1 or process.send('ready')",
+             (long long)inst->spec->listen_timeout_ms);
+    char line[320];
+    snprintf(line, sizeof(line), "drover: %s", inst->reason);
+    logger_note(inst->logger, LOG_STREAM_ERR, line);
+    begin_stop(inst, AFTER_ERRORED);
+}
+
 static void spawn_app(struct instance *inst)
 {
     const struct sup_spec *s = inst->spec;
-    struct spawn_fd fds[3 + 16];
+    struct spawn_fd fds[3 + 16 + 1];
     size_t n = 0;
+    int n_listen = inst->n_listen_fds ? *inst->n_listen_fds : 0;
     fds[n++] = (struct spawn_fd){-1, 0};
     fds[n++] = (struct spawn_fd){inst->out_w, 1};
     fds[n++] = (struct spawn_fd){inst->err_w, 2};
-    for (int i = 0; i < inst->n_extra_fds && i < 16; i++)
-        fds[n++] = (struct spawn_fd){inst->extra_fds[i], 3 + i};
+    for (int i = 0; i < n_listen && i < 16; i++)
+        fds[n++] = (struct spawn_fd){inst->listen_fds[i], 3 + i};
+    int ipc_child = -1;
+    if (inst->ipc) {
+        ipc_child = node_ipc_open(inst->ipc);
+        if (ipc_child >= 0)
+            fds[n++] = (struct spawn_fd){ipc_child, 3 + n_listen};
+    }
+    struct app_env_extras x = {
+        .n_listen_fds = n_listen,
+        .listen_fdnames = inst->listen_fdnames && *inst->listen_fdnames ? inst->listen_fdnames
+                                                                          : NULL,
+        .notify_socket = inst->notify_name,
+        .broker = s->preload ? inst->broker_name : NULL,
+        .preload = s->preload,
+        .node_channel_fd = ipc_child >= 0 ? 3 + n_listen : -1,
+    };
+    char *listen_pid_slot = NULL;
+    char **envp = app_env_build(s->envp, &x, &listen_pid_slot);
+    if (!envp) {
+        if (ipc_child >= 0)
+            close(ipc_child);
+        snprintf(inst->reason, sizeof(inst->reason), "start failed: out of memory");
+        set_status(inst, ST_ERRORED);
+        return;
+    }
 
     struct spawn_opts o = {
         .file = s->file,
         .argv = s->argv,
-        .envp = s->envp,
+        .envp = envp,
+        .listen_pid_env = listen_pid_slot,
         .cwd = s->cwd,
         .fds = fds,
         .n_fds = n,
@@ -244,7 +306,12 @@ static void spawn_app(struct instance *inst)
     pid_t pid;
     const char *step;
     int r = spawn_process(&o, &pid, &step);
+    free(envp);
+    if (ipc_child >= 0)
+        close(ipc_child);
     if (r < 0) {
+        if (inst->ipc)
+            node_ipc_close(inst->ipc);
         if (strcmp(step, "exec") == 0)
             snprintf(inst->reason, sizeof(inst->reason), "exec failed: %s: %s (exit %d)",
                      s->file, strerror(-r), spawn_exec_exit_code(r));
@@ -267,9 +334,13 @@ static void spawn_app(struct instance *inst)
     inst->started_mono = mono_ms();
     inst->ready = 0;
     inst->reason[0] = '\0';
-    /* readiness gating arrives with cluster mode; a fork app is online */
-    inst->ready = 1;
-    set_status(inst, ST_ONLINE);
+    if (s->readiness == READY_SPAWN) {
+        inst->ready = 1;
+        set_status(inst, ST_ONLINE);
+        return;
+    }
+    inst->ready_timer = ev_timer_add(inst->loop, s->listen_timeout_ms, on_ready_timeout, inst);
+    set_status(inst, ST_LAUNCHING);
 }
 
 int instance_start(struct instance *inst)
@@ -365,7 +436,7 @@ int instance_delete(struct instance *inst)
     default:
         cancel_timers(inst);
         /* leftovers of an earlier run must not outlive the instance */
-        if (tree_count(&inst->tree) > 0) {
+        if (tree_count(app_tree(inst)) > 0) {
             inst->after = AFTER_EXIT;
             set_status(inst, ST_STOPPING);
             signal_tree_and_arm(inst);
@@ -394,9 +465,11 @@ void instance_reset_counters(struct instance *inst)
 
 void instance_mark_ready(struct instance *inst)
 {
-    if (inst->ready)
+    if (inst->ready || !inst->pid)
         return;
     inst->ready = 1;
+    ev_timer_cancel(inst->loop, inst->ready_timer);
+    inst->ready_timer = 0;
     if (inst->status == ST_LAUNCHING)
         set_status(inst, ST_ONLINE);
     else
@@ -420,7 +493,7 @@ static void on_main_exit(struct instance *inst, int wstatus)
         break;
     case ST_LAUNCHING:
     case ST_ONLINE:
-        if (tree_count(&inst->tree) > 0) {
+        if (tree_count(app_tree(inst)) > 0) {
             /* leftovers (a double-forked child, say) would keep the port:
              * stop them before deciding anything */
             inst->after = AFTER_STOPPED;
@@ -445,8 +518,8 @@ void instance_on_sigchld(struct instance *inst)
         if (pid == inst->pid) {
             main_exited = 1;
             main_status = wstatus;
-        } else if (logger_child_exited(inst->logger, pid, wstatus)) {
-            tree_set_helper(&inst->tree, 0);
+        } else {
+            logger_child_exited(inst->logger, pid, wstatus);
         }
         /* anything else was a re-parented orphan of the app: reaped */
     }

@@ -3,7 +3,9 @@
  * States (shown by `drover ls` as PM2's names):
  *
  *   STOPPED    no process; the user stopped it, or autorestart said so
- *   LAUNCHING  started, waiting for readiness (cluster apps; see ready.h)
+ *   LAUNCHING  started, waiting for readiness (listen() on a shared socket,
+ *              READY=1, or IPC 'ready'); listen_timeout expiring is a
+ *              failure: the run is stopped and the instance errored
  *   ONLINE     running (and ready)
  *   STOPPING   stop signal sent to the whole tree; SIGKILL at kill_timeout
  *   CLEANING   the main process exited on its own and leftovers of its tree
@@ -47,7 +49,7 @@ enum inst_status {
     ST_ERRORED,
 };
 
-enum after_stop { AFTER_STOPPED, AFTER_RESTART, AFTER_EXIT };
+enum after_stop { AFTER_STOPPED, AFTER_RESTART, AFTER_EXIT, AFTER_ERRORED };
 
 struct instance;
 typedef void (*instance_cb)(struct instance *inst, void *data);
@@ -57,9 +59,13 @@ struct instance {
     const struct sup_spec *spec;
     struct logger *logger;
     struct proc_tree tree;
-    int out_w, err_w;     /* pipe write ends every incarnation writes to */
-    const int *extra_fds; /* inherited listening sockets, placed from fd 3 */
-    int n_extra_fds;
+    int out_w, err_w;       /* pipe write ends every incarnation writes to */
+    const int *listen_fds;  /* listening sockets, placed from fd 3 */
+    const int *n_listen_fds;
+    const char *listen_fdnames;
+    const char *notify_name; /* NOTIFY_SOCKET for the app, or NULL */
+    const char *broker_name; /* DROVER_BROKER for the app, or NULL */
+    struct node_ipc *ipc;    /* Node's IPC channel, or NULL */
 
     enum inst_status status;
     enum after_stop after;
@@ -75,7 +81,7 @@ struct instance {
     int64_t last_exit_at;
     char reason[256]; /* why errored / last notable event */
 
-    int64_t kill_timer, restart_timer, recheck_timer;
+    int64_t kill_timer, restart_timer, recheck_timer, ready_timer;
     int killed; /* SIGKILL already sent in this stop */
 
     instance_cb on_change;

@@ -11,6 +11,10 @@
 #include "logs/logger.h"
 #include "loop/loop.h"
 #include "proto/frame.h"
+#include "config/listen_addr.h"
+#include "sup/broker.h"
+#include "sup/node_ipc.h"
+#include "sup/notify.h"
 #include "sup/sup.h"
 
 #include <errno.h>
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define SPEC_FD 3
@@ -35,10 +40,48 @@ static void on_state_change(struct instance *inst, void *data)
 static void on_instance_exit(struct instance *inst, void *data)
 {
     struct sup *s = data;
-    /* the cgroup goes before we announce the exit, so a daemon removing
-     * its cgroup base right after finds it empty */
+    /* the cgroup and the sockets go before we announce the exit, so a
+     * daemon acting on it finds the cgroup base empty and the port free */
     tree_destroy(&inst->tree);
+    for (int i = 0; i < s->n_listen_fds; i++)
+        close(s->listen_fds[i]);
+    s->n_listen_fds = 0;
+    broker_close(s);
     control_shutdown(s, "deleted");
+}
+
+static void on_ipc_ready(void *data)
+{
+    struct sup *s = data;
+    if (s->spec.readiness != READY_SPAWN)
+        instance_mark_ready(&s->inst);
+}
+
+static void on_ipc_message(void *data, const char *json)
+{
+    (void)json;
+    control_broadcast_state(data);
+}
+
+int sup_add_listen_fd(struct sup *s, int fd)
+{
+    if (s->n_listen_fds >= SUP_MAX_LISTEN_FDS)
+        return -E2BIG;
+    fd_set_cloexec(fd, 1);
+    s->listen_fds[s->n_listen_fds++] = fd;
+    /* LISTEN_FDNAMES: the address, as the daemon names pre-bound sockets */
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    struct listen_addr a;
+    char text[96] = "brokered";
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+        listen_addr_from_sockaddr((struct sockaddr *)&ss, len, &a) == 0)
+        listen_addr_format(&a, text, sizeof(text));
+    size_t used = strlen(s->listen_fdnames);
+    snprintf(s->listen_fdnames + used, sizeof(s->listen_fdnames) - used, "%s%s",
+             used ? ":" : "", text);
+    control_broadcast_state(s);
+    return 0;
 }
 
 static void on_sigchld(struct ev_loop *loop, int signo, void *data)
@@ -121,6 +164,8 @@ int main(int argc, char **argv)
         s.listen_fds[i] = FIRST_LISTEN_FD + i;
         fd_set_cloexec(s.listen_fds[i], 1);
     }
+    if (s.spec.listen_fdnames)
+        snprintf(s.listen_fdnames, sizeof(s.listen_fdnames), "%s", s.spec.listen_fdnames);
 
     s.loop = ev_loop_new();
     if (!s.loop)
@@ -136,19 +181,32 @@ int main(int argc, char **argv)
     int outp[2], errp[2];
     if (pipe_cloexec(outp, 0, 0) < 0 || pipe_cloexec(errp, 0, 0) < 0)
         return log_error_errno(neg_errno(), "cannot create pipes"), 1;
-    /* a larger pipe absorbs bursts while the logger writes */
-    fcntl(outp[1], F_SETPIPE_SZ, 1 << 20);
-    fcntl(errp[1], F_SETPIPE_SZ, 1 << 20);
     logger_watch(s.logger, outp[0], errp[0]);
 
     instance_init(&s.inst, s.loop, &s.spec, s.logger, outp[1], errp[1]);
-    s.inst.extra_fds = s.listen_fds;
-    s.inst.n_extra_fds = s.n_listen_fds;
+    int r;
+    s.inst.listen_fds = s.listen_fds;
+    s.inst.n_listen_fds = &s.n_listen_fds;
+    s.inst.listen_fdnames = s.listen_fdnames;
+    s.notify_fd = s.broker_fd = -1;
+    if ((r = notify_open(&s)) < 0)
+        log_warn_errno(r, "no NOTIFY_SOCKET for the app");
+    else
+        s.inst.notify_name = s.notify_name;
+    if (s.spec.preload) {
+        if ((r = broker_open(&s)) < 0)
+            return log_error_errno(r, "cannot open the socket broker"), 1;
+        s.inst.broker_name = s.broker_name;
+    }
+    if (s.spec.node_ipc) {
+        static const struct node_ipc_handlers ipc_handlers = {on_ipc_ready, on_ipc_message};
+        s.ipc = node_ipc_new(s.loop, &ipc_handlers, &s);
+        s.inst.ipc = s.ipc;
+    }
     s.inst.on_change = on_state_change;
     s.inst.on_exit = on_instance_exit;
     s.inst.cb_data = &s;
 
-    int r;
     if ((r = ev_signal_add(s.loop, SIGCHLD, on_sigchld, &s)) < 0 ||
         (r = ev_signal_add(s.loop, SIGTERM, on_terminate, &s)) < 0 ||
         (r = ev_signal_add(s.loop, SIGINT, on_terminate, &s)) < 0 ||
@@ -166,6 +224,9 @@ int main(int argc, char **argv)
         control_broadcast_state(&s);
 
     r = ev_loop_run(s.loop);
+    broker_close(&s);
+    notify_close(&s);
+    node_ipc_free(s.ipc);
     logger_free(s.logger);
     tree_destroy(&s.inst.tree);
     return r < 0 ? 1 : 0;

@@ -85,6 +85,21 @@ int sup_spec_parse(char *payload, size_t len, struct sup_spec *s, const char **w
         return -EINVAL;
     s->listen_fdnames = opt(&m, "listen_fdnames");
     s->cgroup = opt(&m, "cgroup");
+    s->preload = opt(&m, "preload");
+    const char *ready = opt(&m, "readiness");
+    if (!ready || !strcmp(ready, "spawn"))
+        s->readiness = READY_SPAWN;
+    else if (!strcmp(ready, "listen"))
+        s->readiness = READY_LISTEN;
+    else if (!strcmp(ready, "explicit"))
+        s->readiness = READY_EXPLICIT;
+    else {
+        *why = "readiness";
+        return -EINVAL;
+    }
+    s->listen_timeout_ms = kv_get_i64(&m, "listen_timeout_ms", 8000);
+    s->node_ipc = (int)kv_get_i64(&m, "node_ipc", 0);
+    s->shutdown_with_message = (int)kv_get_i64(&m, "shutdown_with_message", 0);
 
     s->log.app_name = s->name;
     s->log.instance_id = s->id;

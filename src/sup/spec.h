@@ -17,6 +17,13 @@
  *   listen_fds           count of listening sockets inherited at fd 4..
  *   listen_fdnames       colon-separated names for LISTEN_FDNAMES
  *   cgroup               cgroup v2 directory to create for the app tree (optional)
+ *   preload              path of libdrover-preload.so to inject (cluster apps)
+ *   readiness            spawn (online at once), listen (listen() on a shared
+ *                        socket, READY=1 or IPC 'ready'), explicit (READY=1 or
+ *                        IPC 'ready' only: wait_ready)
+ *   listen_timeout_ms    readiness deadline; missing it is a failure
+ *   node_ipc             offer Node's IPC channel (NODE_CHANNEL_FD)
+ *   shutdown_with_message  stop by sending 'shutdown' over the IPC channel
  *   log_out, log_err, log_combined, log_time, log_date_format, log_type,
  *   log_max_size, log_retain, log_compress, log_rotate_interval_ms
  *
@@ -54,6 +61,11 @@ struct sup_spec {
     int n_listen_fds;
     const char *listen_fdnames;
     const char *cgroup;
+    const char *preload;
+    enum { READY_SPAWN, READY_LISTEN, READY_EXPLICIT } readiness;
+    int64_t listen_timeout_ms;
+    int node_ipc;
+    int shutdown_with_message;
     struct log_config log;
 };
 

@@ -11,8 +11,26 @@
 
 struct conn;
 struct logger;
+struct kv_msg;
+struct node_ipc;
+struct strbuf;
 
 #define SUP_MAX_CONNS 8
+#define SUP_MAX_LISTEN_FDS 16
+#define SUP_MAX_ASKS 32
+
+struct sup;
+
+/* Called with the daemon's answer to control_ask (NULL when no daemon
+ * answered); the callback owns fds. */
+typedef void (*control_answer_cb)(struct sup *s, const struct kv_msg *answer, int *fds,
+                                  unsigned n_fds, void *data);
+
+struct sup_ask {
+    uint64_t id;
+    control_answer_cb cb;
+    void *data;
+};
 
 struct sup {
     struct ev_loop *loop;
@@ -21,10 +39,29 @@ struct sup {
     struct logger *logger;
     int ctl_listen_fd;
     struct conn *conns[SUP_MAX_CONNS];
-    int listen_fds[16];
+    int listen_fds[SUP_MAX_LISTEN_FDS];
     int n_listen_fds;
+    char listen_fdnames[1024]; /* LISTEN_FDNAMES for the next run */
     int exiting;
+    /* readiness and socket sharing (notify.h, broker.h, node_ipc.h) */
+    int notify_fd;
+    char notify_name[64];
+    char notify_status[200];
+    int broker_fd;
+    char broker_name[64];
+    struct node_ipc *ipc;
+    /* questions to the daemon awaiting an answer */
+    struct sup_ask asks[SUP_MAX_ASKS];
+    uint64_t next_ask;
 };
+
+/* Adds a listening socket (taking fd) to those every later run inherits.
+ * Returns 0 or -E2BIG. */
+int sup_add_listen_fd(struct sup *s, int fd);
+
+/* Sends a question (payload without the ask id) to a connected daemon; cb
+ * gets the answer. Returns 0, or -ENOTCONN when no daemon is connected. */
+int control_ask(struct sup *s, struct strbuf *payload, control_answer_cb cb, void *data);
 
 /* Binds the control socket at spec.sock_path (0600) and starts accepting
  * daemon connections. */

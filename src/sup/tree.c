@@ -181,3 +181,16 @@ size_t tree_kill(const struct proc_tree *t)
     }
     return tree_signal(t, SIGKILL);
 }
+
+int tree_contains(const struct proc_tree *t, pid_t pid)
+{
+    for (int depth = 0; depth < 128 && pid > 1; depth++) {
+        if (pid == t->root)
+            return depth > 0;
+        struct proc_stat st;
+        if (proc_read_stat(pid, &st) < 0)
+            return 0;
+        pid = st.ppid;
+    }
+    return 0;
+}

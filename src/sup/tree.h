@@ -40,5 +40,10 @@ size_t tree_signal(const struct proc_tree *t, int sig);
  * of processes that were alive. */
 size_t tree_kill(const struct proc_tree *t);
 
+/* True when pid is in the tree: a descendant of the supervisor (walking
+ * parents in /proc) or a member of the instance cgroup. Used to accept
+ * readiness notifications and socket requests only from the app. */
+int tree_contains(const struct proc_tree *t, pid_t pid);
+
 /* Marks pid as a supervisor helper, not part of the app tree (0 clears). */
 void tree_set_helper(struct proc_tree *t, pid_t pid);

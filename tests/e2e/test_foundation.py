@@ -234,7 +234,7 @@ def test_json_ecosystem_starts_every_app(drover, tmpdir_path, app):
 
 
 def test_command_string_runs_without_a_shell(drover, tmpdir_path):
-    drover.run("start", "python3 -c 'import time; print(\"hi there\", flush=True); "
+    drover.run("start", "/usr/bin/python3 -c 'import time; print(\"hi there\", flush=True); "
                "time.sleep(60)'", "--name", "cmdstr")
     p = drover.proc("cmdstr")
     assert p["status"] == "online"

@@ -1,0 +1,27 @@
+/* broker.h - where the preload shim gets shared sockets.
+ *
+ * An abstract AF_UNIX stream socket "@drover.<pid>.broker", named to the app
+ * in DROVER_BROKER (an environment variable survives wrapper chains such as
+ * `npm start` or `sh -c`, where inherited fds may not). Only processes in
+ * the app's tree may connect. Requests are kv frames:
+ *
+ *   cmd=listen family=inet|inet6 addr=<ip> port=<n> v6only=0|1
+ *       -> ok=1 with the socket attached, or ok=0 error=<text>
+ *          (ok=0 passthrough=1: not shared, let the app bind itself)
+ *   cmd=ready   (the app called listen() on a shared socket)
+ *       -> ok=1
+ *
+ * A socket this supervisor already holds (from the daemon at spawn, or
+ * obtained earlier) is handed out at once; otherwise the daemon is asked,
+ * which binds it once for the whole app. */
+#pragma once
+
+struct sup;
+
+#define BROKER_MAX_CONNS 32
+
+/* Binds the broker socket; its DROVER_BROKER value goes to s->broker_name. */
+int broker_open(struct sup *s);
+
+/* Closes it and every connection. */
+void broker_close(struct sup *s);

@@ -1,0 +1,300 @@
+"""Cluster mode for any program: one port, N instances, zero-downtime
+reload and scaling, readiness, privilege separation. Loopback only; every
+load run is bounded in time."""
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import pid_alive, wait_until
+from loadgen import Load, free_port, get_pid
+
+
+def serving_pids(port, n=60):
+    pids = set()
+    for _ in range(n):
+        pids.add(get_pid(port))
+    return pids
+
+
+def under_load(port, seconds, threads=8):
+    load = Load(port, threads=threads).start()
+    time.sleep(seconds)
+    return load
+
+
+def test_unmodified_node_app_in_cluster_every_instance_serves(drover, app):
+    port = free_port()
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "web", "--env", f"PORT={port}")
+    procs = drover.procs()
+    assert [p["status"] for p in procs] == ["online", "online"]
+    assert {p["mode"] for p in procs} == {"cluster"}
+    load = under_load(port, 2.0)
+    load.stop()
+    print(load.report())
+    assert load.errors == []
+    assert set(load.by_pid) == {p["pid"] for p in procs}, load.report()
+
+
+def test_unmodified_python_app_gets_its_own_family(drover, app):
+    port = free_port()
+    drover.run("start", app("http_py.py"), "-i", "2", "--name", "py", "--env", f"PORT={port}")
+    load = under_load(port, 2.0, threads=4)
+    load.stop()
+    print(load.report())
+    assert load.errors == []
+    assert len(load.by_pid) == 2, load.report()
+    logs = "".join(open(drover.log_path("py", "out", p["id"])).read() for p in drover.procs())
+    assert "family AF_INET" in logs
+    assert "client 127.0.0.1 " in logs  # an AF_INET6 socket would garble this
+
+
+def test_listen_fds_app_and_fdnames(drover, app):
+    port = free_port()
+    drover.run("start", app("listen_fds.py"), "-i", "2", "--name", "lfd", "--listen",
+               f"127.0.0.1:{port}")
+    assert {p["status"] for p in drover.procs()} == {"online"}
+    assert len(serving_pids(port)) >= 1
+    out = open(drover.log_path("lfd", "out", 0)).read()
+    assert f"names 127.0.0.1:{port}" in out and "family AF_INET" in out
+
+
+def test_static_binary_without_the_contract_fails_loudly(drover, app, tmpdir_path):
+    cc = shutil.which("gcc")
+    if not cc:
+        pytest.skip("no C compiler")
+    binary = os.path.join(tmpdir_path, "static_bind")
+    r = subprocess.run([cc, "-static", "-O1", "-o", binary, app("static_bind.c")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot link a static binary: {r.stderr[:200]}")
+    port = free_port()
+    res = drover.run("start", binary, "--name", "st", "--listen", f"127.0.0.1:{port}",
+                     "--max-restarts", "2", "--env", f"PORT={port}", check=False)
+    wait_until(lambda: drover.proc("st")["status"] in ("errored", "launching") and
+               "Address already in use" in open(drover.log_path("st", "error")).read(),
+               timeout=20, what="a loud failure")
+    assert "Address already in use" in open(drover.log_path("st", "error")).read()
+    p = drover.proc("st")
+    assert p["status"] != "online"
+    assert res.returncode != 0 or p["status"] in ("errored", "launching")
+
+
+def test_rolling_reloads_under_load_lose_nothing(drover, app):
+    port = free_port()
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "web", "--env", f"PORT={port}",
+               "--kill-timeout", "3000")
+    load = Load(port, threads=8).start()
+    seen = set()
+    for _ in range(10):
+        before = {p["pid"] for p in drover.procs()}
+        drover.run("reload", "web")
+        after = drover.procs()
+        assert {p["status"] for p in after} == {"online"}
+        assert not ({p["pid"] for p in after} & before), "an instance was not replaced"
+        seen |= before
+    time.sleep(0.5)
+    load.stop()
+    print("10 reloads:", load.report())
+    assert load.errors == [], load.report()
+    assert load.served > 500
+    ids = [p["id"] for p in drover.procs()]
+    assert ids == [0, 1], "instance ids changed across reloads"
+    assert all(p["restarts"] == 10 for p in drover.procs())
+
+
+def test_scale_up_and_down_under_load(drover, app):
+    port = free_port()
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "web", "--env", f"PORT={port}")
+    load = Load(port, threads=8).start()
+    time.sleep(0.5)
+    drover.run("scale", "web", "+2")
+    assert len(drover.procs()) == 4
+    time.sleep(1.0)
+    drover.run("scale", "web", "-2")
+    procs = drover.procs()
+    assert [p["id"] for p in procs] == [0, 1]
+    time.sleep(0.5)
+    load.stop()
+    print("scale +2/-2:", load.report())
+    assert load.errors == [], load.report()
+    assert len(load.by_pid) >= 3, "the added instances never served"
+    assert drover.run("scale", "web", "0", check=False).returncode != 0
+
+
+def test_replacement_that_never_gets_ready_aborts_the_reload(drover, app, tmpdir_path):
+    port = free_port()
+    broken = os.path.join(tmpdir_path, "broken")
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "web", "--env", f"PORT={port}",
+               "--env", f"NEVER_READY_FILE={broken}", "--listen-timeout", "1500")
+    before = {p["pid"] for p in drover.procs()}
+    open(broken, "w").close()
+    load = Load(port, threads=4).start()
+    r = drover.run("reload", "web", check=False)
+    load.stop()
+    assert r.returncode != 0
+    assert "aborted" in r.stderr and "old instance keeps serving" in r.stderr
+    after = drover.procs()
+    assert {p["pid"] for p in after} == before
+    assert {p["status"] for p in after} == {"online"}
+    assert load.errors == [], load.report()
+    assert set(load.by_pid) <= before
+
+
+def test_kill9_of_a_worker_under_load(drover, app):
+    port = free_port()
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "web", "--env", f"PORT={port}")
+    victim = drover.procs()[0]
+    load = Load(port, threads=8).start()
+    time.sleep(0.5)
+    os.kill(victim["pid"], signal.SIGKILL)
+    wait_until(lambda: (lambda p: p["status"] == "online" and p["pid"] != victim["pid"])(
+        drover.proc(victim["id"])), timeout=15, what="replacement online")
+    time.sleep(1.0)
+    load.stop()
+    print("kill -9 of a worker:", load.report())
+    new_pid = drover.proc(victim["id"])["pid"]
+    assert load.by_pid[new_pid] > 0, "the replacement never served"
+    # only requests the killed worker had already accepted may fail
+    assert len(load.errors) <= 8, load.report()
+    assert not any("Refused" in e for e in load.errors), load.report()
+
+
+def test_daemon_kill9_under_load_refuses_nothing(drover, app):
+    port = free_port()
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "web", "--env", f"PORT={port}")
+    pids = {p["pid"] for p in drover.procs()}
+    load = Load(port, threads=8).start()
+    time.sleep(0.5)
+    os.kill(drover.daemon_pid(), signal.SIGKILL)
+    time.sleep(1.5)
+    load.stop()
+    print("daemon kill -9:", load.report())
+    assert load.errors == [], load.report()
+    assert set(load.by_pid) == pids
+    assert {p["pid"] for p in drover.procs()} == pids  # re-adopted, not restarted
+
+
+def test_crashed_worker_queue_keeps_connections(drover, app):
+    """With one instance killed, connections wait in the shared backlog for
+    the replacement instead of being refused."""
+    port = free_port()
+    drover.run("start", app("http_node.js"), "-i", "1", "--name", "solo", "--env",
+               f"PORT={port}", "--restart-delay", "500")
+    pid = drover.proc("solo")["pid"]
+    os.kill(pid, signal.SIGKILL)
+    t0 = time.monotonic()
+    new_pid = get_pid(port, timeout=10)  # queued until the replacement accepts
+    assert new_pid != pid and time.monotonic() - t0 >= 0.3
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_root_daemon_binds_privileged_port_workers_run_as_user(drover, app):
+    nobody = pwd.getpwnam("nobody")
+    port = None
+    for cand in range(700, 1000):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", cand))
+            port = cand
+            break
+        except OSError:
+            continue
+        finally:
+            s.close()
+    assert port
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "priv", "--user", "nobody",
+               "--listen", f"127.0.0.1:{port}", "--env", f"PORT={port}", "--env",
+               "HOST=127.0.0.1")
+    procs = drover.procs()
+    assert {p["status"] for p in procs} == {"online"}
+    for p in procs:
+        status = dict(l.split(":", 1) for l in open(f"/proc/{p['pid']}/status").read().splitlines()
+                      if ":" in l)
+        uids = status["Uid"].split()
+        assert all(int(u) == nobody.pw_uid for u in uids), status["Uid"]
+    assert serving_pids(port) <= {p["pid"] for p in procs}
+
+
+def test_readiness_timeout_is_a_failure(drover, app, tmpdir_path):
+    port = free_port()
+    broken = os.path.join(tmpdir_path, "broken")
+    open(broken, "w").close()
+    r = drover.run("start", app("http_node.js"), "-i", "1", "--name", "never", "--env",
+                   f"PORT={port}", "--env", f"NEVER_READY_FILE={broken}", "--listen-timeout",
+                   "1000", check=False)
+    assert r.returncode != 0
+    p = drover.proc("never")
+    assert p["status"] == "errored", p
+    assert "listen_timeout" in p["reason"]
+
+
+def test_wait_ready_node_ipc(drover, app):
+    port = free_port()
+    t0 = time.monotonic()
+    drover.run("start", app("ipc_ready.js"), "--name", "ipc", "--wait-ready", "--env",
+               f"PORT={port}", "--env", "READY_AFTER_MS=1000", "--listen-timeout", "5000")
+    assert time.monotonic() - t0 >= 0.9, "online before process.send('ready')"
+    assert drover.proc("ipc")["status"] == "online"
+    d = drover.json("describe", "ipc")[0]
+    assert any("hello" in m for m in d.get("ipc_messages", [])), d.get("ipc_messages")
+
+
+def test_shutdown_with_message(drover, app):
+    port = free_port()
+    drover.run("start", app("ipc_ready.js"), "--name", "sh", "--shutdown-with-message", "--env",
+               f"PORT={port}", "--env", "READY_AFTER_MS=0")
+    drover.run("stop", "sh")
+    out = open(drover.log_path("sh")).read()
+    assert 'message "shutdown"' in out and "shutting down on message" in out
+    assert "got SIGINT" not in out
+
+
+def test_i_max_honours_cpu_affinity(drover, app):
+    if not shutil.which("taskset"):
+        pytest.skip("no taskset")
+    # the daemon started under taskset sees one usable CPU
+    subprocess.run(["taskset", "-c", "0", drover.bin, "ping"], env=drover.env, check=True,
+                   capture_output=True)
+    port = free_port()
+    drover.run("start", app("http_node.js"), "-i", "max", "--name", "m", "--env", f"PORT={port}")
+    assert len(drover.procs()) == 1
+    drover.run("delete", "m")
+    drover.run("start", app("http_node.js"), "-i", "-1", "--name", "m1", "--env", f"PORT={port}")
+    assert len(drover.procs()) == 1
+
+
+def test_slots_balancing_spreads_and_reloads_without_loss(drover, app):
+    port = free_port()
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "sl", "--balancing", "slots",
+               "--listen", f"127.0.0.1:{port}", "--env", f"PORT={port}", "--env", "HOST=127.0.0.1")
+    load = Load(port, threads=8).start()
+    time.sleep(1.5)
+    drover.run("reload", "sl")
+    time.sleep(1.0)
+    load.stop()
+    print("slots:", load.report())
+    assert load.errors == [], load.report()
+    counts = sorted(load.by_pid.values())
+    assert len(counts) >= 2
+    pids_now = {p["pid"] for p in drover.procs()}
+    served_now = [load.by_pid[p] for p in pids_now]
+    assert min(served_now) > 0
+
+
+def test_ipv6_app(drover, app):
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    port = free_port("::1", socket.AF_INET6)
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "v6", "--env", f"PORT={port}",
+               "--env", "HOST=::1")
+    load = Load(port, threads=4, host="::1", family=socket.AF_INET6).start()
+    time.sleep(1.0)
+    load.stop()
+    assert load.errors == [] and load.served > 0, load.report()
