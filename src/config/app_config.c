@@ -3,6 +3,7 @@
 #include "base/macros.h"
 #include "base/parse.h"
 #include "config/argsplit.h"
+#include "config/cron_expr.h"
 #include "config/listen_addr.h"
 #include "config/options.h"
 
@@ -436,6 +437,12 @@ static int check_semantics(struct ctx *c, json_t *o)
                         "expected hourly, daily, weekly or a duration of at least 1s, got '%s'",
                         s);
         json_object_set_new(o, "rotate_interval", json_integer(ms));
+    }
+    if ((s = cfg_str(o, "cron_restart", NULL))) {
+        struct cron_expr cron;
+        char why[256];
+        if (cron_parse(s, &cron, why, sizeof(why)) < 0)
+            return fail(c, "cron_restart", "invalid cron expression '%s': %s", s, why);
     }
     int64_t port = cfg_int(o, "port", 0);
     if (json_object_get(o, "port") && (port < 1 || port > 65535))

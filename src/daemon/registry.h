@@ -1,7 +1,8 @@
 /* registry.h - the apps and instances the daemon knows, and target lookup.
  *
  * Ownership: the registry owns every app and inst; removing one frees it
- * (the caller must have dropped its supervisor link first). Instance ids
+ * (the caller must have dropped its supervisor link first). The optional
+ * app hook (struct registry) hears of every app added or removed. Instance ids
  * come from next_id and are never reused while the daemon's state lives. */
 #pragma once
 
@@ -16,6 +17,11 @@ struct app *registry_add_app(struct registry *r, const char *name, json_t *confi
 
 /* Finds an app by name. */
 struct app *registry_find_app(const struct registry *r, const char *name);
+
+/* Replaces app's config (takes ownership of config, releases the old one).
+ * Use this rather than assigning app->config: the app hook sees the app
+ * removed then added again, so restart triggers follow the new config. */
+void registry_set_app_config(struct registry *r, struct app *app, json_t *config);
 
 /* Removes and frees an app that has no instances left. */
 void registry_remove_app(struct registry *r, struct app *app);

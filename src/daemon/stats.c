@@ -6,8 +6,7 @@
 
 #include <stdlib.h>
 
-/* Sums the tree below the supervisor, not the supervisor itself. */
-static int tree_usage(const struct proc_table *t, pid_t sup, uint64_t *rss, uint64_t *ticks)
+void stats_tree_usage(const struct proc_table *t, pid_t sup, uint64_t *rss, uint64_t *ticks)
 {
     pid_t kids[4096];
     size_t n = MIN(proc_table_descendants(t, sup, kids, ARRAY_SIZE(kids)), ARRAY_SIZE(kids));
@@ -22,7 +21,6 @@ static int tree_usage(const struct proc_table *t, pid_t sup, uint64_t *rss, uint
             }
         }
     }
-    return 0;
 }
 
 void stats_sample(struct daemon *d)
@@ -41,7 +39,7 @@ void stats_sample(struct daemon *d)
             continue;
         }
         uint64_t rss, ticks;
-        tree_usage(&t, in->snap.sup_pid, &rss, &ticks);
+        stats_tree_usage(&t, in->snap.sup_pid, &rss, &ticks);
         in->memory_bytes = rss;
         double cpu_s;
         double wall_s;
