@@ -26,7 +26,7 @@ const struct opt_def opt_table[] = {
     {"exec_mode", "--exec-mode", "-x", OPT_STRING, 0, "fork or cluster (-i implies cluster)"},
     {"listen", "--listen", NULL, OPT_LISTEN, 0,
      "addresses the daemon binds and shares: \"3000\", \"127.0.0.1:8080\", \"[::]:443\""},
-    {"port", "--port", "-p", OPT_INT, 0, "sets PORT for the app and pre-binds it in cluster mode"},
+    {"port", "--port", "-p", OPT_INT, 0, "sets PORT for the app (the port is shared when the app binds it)"},
     {"balancing", "--balancing", NULL, OPT_STRING, 0,
      "cluster balancing: shared (one socket) or slots (one SO_REUSEPORT socket per slot)"},
     {"instance_var", "--instance-var", NULL, OPT_STRING, 0,
@@ -64,7 +64,7 @@ const struct opt_def opt_table[] = {
     {"kill_timeout", "--kill-timeout", NULL, OPT_DURATION, 0,
      "wait after the stop signal before SIGKILL of the whole tree (default 5000 ms)"},
     {"shutdown_with_message", "--shutdown-with-message", NULL, OPT_BOOL, 0,
-     "send 'shutdown' over the node IPC channel before the stop signal"},
+     "stop by sending 'shutdown' over the node IPC channel instead of the stop signal"},
     /* logs */
     {"out_file", "--output", "-o", OPT_STRING, 0, "stdout log file (/dev/null: off)"},
     {"error_file", "--error", "-e", OPT_STRING, 0, "stderr log file (/dev/null: off)"},
