@@ -208,7 +208,8 @@ void adopt_all(struct daemon *d)
     if (dir)
         closedir(dir);
 
-    qsort(cands, n, sizeof(*cands), cmp_candidates);
+    if (n > 1)
+        qsort(cands, n, sizeof(*cands), cmp_candidates);
     for (size_t i = 0; i < n;) {
         size_t j = i, best = i;
         while (j < n && cands[j].id == cands[i].id) {
