@@ -21,8 +21,7 @@ static void print_json(json_t *v)
     }
 }
 
-/* Prints warnings and errors of a reply; returns the exit code. */
-static int report(const struct cli *c, json_t *reply, const char *done_msg)
+int cli_report(const struct cli *c, json_t *reply, const char *done_msg)
 {
     int ok = json_is_true(json_object_get(reply, "ok"));
     size_t i;
@@ -82,7 +81,7 @@ static int simple_action(struct cli *c, const char *cmd, const char *done)
     json_decref(req);
     if (r < 0)
         return 1;
-    r = report(c, reply, done);
+    r = cli_report(c, reply, done);
     json_decref(reply);
     return r;
 }
@@ -102,7 +101,7 @@ static int start_known(struct cli *c, const char *target)
         json_decref(reply);
         return -1;
     }
-    r = report(c, reply, "started");
+    r = cli_report(c, reply, "started");
     json_decref(reply);
     return r;
 }
@@ -139,7 +138,7 @@ int cmd_start(struct cli *c)
     start_request_free(&sr);
     if (r < 0)
         return 1;
-    r = report(c, reply, "started");
+    r = cli_report(c, reply, "started");
     json_decref(reply);
     return r;
 }
