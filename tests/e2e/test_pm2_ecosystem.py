@@ -281,3 +281,32 @@ def test_start_from_stdin(drover, app):
     drover.run("start", "-", input=json.dumps(apps))
     p = drover.proc("piped")
     assert p["status"] == "online" and environ(p["pid"])["P"] == "1"
+
+
+@needs_node
+def test_reload_file_applies_new_env_without_dropping_requests(drover, tmpdir_path, app):
+    from loadgen import Load, free_port
+    port = free_port()
+    eco = os.path.join(tmpdir_path, "eco.json")
+
+    def write_eco(version):
+        with open(eco, "w") as f:
+            json.dump({"apps": [{"name": "web", "script": app("http_node.js"), "instances": 2,
+                                 "exec_mode": "cluster", "kill_timeout": 3000,
+                                 "env": {"PORT": str(port), "VERSION": version}}]}, f)
+
+    write_eco("1")
+    drover.run("start", eco)
+    before = {p["pid"] for p in drover.procs()}
+    load = Load(port, threads=4).start()
+    write_eco("2")
+    drover.run("reload", eco)
+    wait_until(lambda: load.served > 50, what="requests after the reload")
+    load.stop()
+    assert load.errors == [], load.report()
+    after = drover.procs()
+    assert {p["status"] for p in after} == {"online"}
+    assert not ({p["pid"] for p in after} & before), "an instance was not replaced"
+    assert [p["id"] for p in after] == [0, 1]
+    for p in after:
+        assert environ(p["pid"])["VERSION"] == "2"
