@@ -84,23 +84,20 @@ static int start_daemon(struct cli *c)
         fprintf(stderr, "drover: error: cannot start %s (%s): %s\n", path, step, strerror(-r));
         return r;
     }
+    /* "ready\n" when it serves; EOF when it exits first (it lost the race
+     * for the lock to another daemon, which the caller then reaches) */
     char buf[16];
     struct pollfd pfd = {.fd = p[0], .events = POLLIN};
     int64_t deadline = mono_ms() + DAEMON_START_TIMEOUT_MS;
-    ssize_t got = 0;
     while (mono_ms() < deadline) {
         int pr = poll(&pfd, 1, (int)(deadline - mono_ms()));
         if (pr < 0 && errno == EINTR)
             continue;
-        if (pr <= 0)
-            break;
-        got = read(p[0], buf, sizeof(buf));
+        if (pr > 0)
+            (void)!read(p[0], buf, sizeof(buf));
         break;
     }
     close(p[0]);
-    /* reap it if it already exited (lost the race); otherwise it lives on
-     * detached and init adopts it when we exit */
-    (void)got;
     return 0;
 }
 

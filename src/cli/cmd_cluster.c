@@ -2,38 +2,10 @@
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/render.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int print_outcome(const struct cli *c, json_t *reply, const char *done)
-{
-    int ok = json_is_true(json_object_get(reply, "ok"));
-    size_t i;
-    json_t *v;
-    json_t *errors = json_object_get(reply, "errors");
-    if (json_array_size(errors))
-        json_array_foreach(errors, i, v) fprintf(stderr, "drover: error: %s\n",
-                                                 json_string_value(v));
-    else if (!ok)
-        fprintf(stderr, "drover: error: %s\n",
-                json_string_value(json_object_get(reply, "error")) ?: "request failed");
-    json_t *procs = json_object_get(reply, "processes");
-    if (c->json) {
-        char *t = json_dumps(procs ? procs : json_object(), JSON_COMPACT);
-        if (t)
-            puts(t);
-        free(t);
-    } else {
-        if (ok && done)
-            cli_say(c, "%s", done);
-        if (procs && !c->silent)
-            render_table(c, procs);
-    }
-    return ok ? 0 : 1;
-}
 
 int cmd_reload(struct cli *c)
 {
@@ -73,7 +45,7 @@ int cmd_reload(struct cli *c)
     snprintf(done, sizeof(done), "reloaded: %lld replaced without downtime, %lld restarted",
              (long long)json_integer_value(json_object_get(reply, "replaced")),
              (long long)json_integer_value(json_object_get(reply, "restarted")));
-    r = print_outcome(c, reply, done);
+    r = cli_report(c, reply, done);
     json_decref(reply);
     return r;
 }
@@ -89,7 +61,7 @@ int cmd_scale(struct cli *c)
     json_decref(req);
     if (r < 0)
         return 1;
-    r = print_outcome(c, reply, "scaled");
+    r = cli_report(c, reply, "scaled");
     json_decref(reply);
     return r;
 }

@@ -1,11 +1,10 @@
 /* cmd_start.c - "start": add apps (or start stopped instances of known
  * ones). Every app in the request is validated before anything starts. */
-#include "base/cpus.h"
 #include "base/timeutil.h"
 #include "config/app_config.h"
+#include "daemon/apply.h"
 #include "daemon/commands.h"
 #include "daemon/lifecycle.h"
-#include "daemon/listeners.h"
 #include "daemon/registry.h"
 #include "daemon/replies.h"
 #include "daemon/server.h"
@@ -17,18 +16,6 @@
 
 #define MAX_APPS_PER_REQUEST 1024
 #define START_GRACE_MS 10000
-
-/* Instances to run: N, 0 = usable CPUs, -1 = usable CPUs - 1 (at least 1). */
-static int resolve_instances(const json_t *config)
-{
-    int64_t n = cfg_int(config, "instances", 1);
-    if (n > 0)
-        return (int)n;
-    int cpus = cpus_usable();
-    if (n == 0)
-        return cpus;
-    return cpus > 1 ? cpus - 1 : 1;
-}
 
 static char *default_name(const char *script)
 {
@@ -51,16 +38,6 @@ static int app_running_fully(const struct daemon *d, const struct app *app)
             return 0;
     }
     return 1;
-}
-
-static int push_inst(struct inst ***arr, size_t *n, struct inst *in)
-{
-    struct inst **na = realloc(*arr, (*n + 1) * sizeof(*na));
-    if (!na)
-        return -1;
-    *arr = na;
-    na[(*n)++] = in;
-    return 0;
 }
 
 /* "start" with targets: start the stopped instances of known apps. */
@@ -139,7 +116,7 @@ void cmd_start(struct daemon *d, struct client *c, json_t *req)
                                name);
             ok = 0;
         }
-        int count = resolve_instances(norm[i]);
+        int count = apply_instance_count(norm[i]);
         if (ok && !existing && d->reg.n_insts + (size_t)count > CFG_HARD_MAX_INSTANCES * 4) {
             server_reply_error(c, "too many instances: the daemon's limit is %d",
                                CFG_HARD_MAX_INSTANCES * 4);
@@ -148,16 +125,11 @@ void cmd_start(struct daemon *d, struct client *c, json_t *req)
     }
 
     /* 2. act */
-    struct inst **started = NULL;
-    size_t n_started = 0;
-    int64_t t0 = wall_ms(), timeout = 0;
+    struct inst_list started = {0};
+    int64_t t0 = wall_ms();
     for (i = 0; ok && i < n_apps; i++) {
         const char *name = cfg_str(norm[i], "name", "");
         struct app *app = registry_find_app(&d->reg, name);
-        int64_t t = cfg_int(norm[i], "listen_timeout", CFG_DEFAULT_LISTEN_TIMEOUT_MS) +
-                    cfg_int(norm[i], "kill_timeout", CFG_DEFAULT_KILL_TIMEOUT_MS);
-        if (t > timeout)
-            timeout = t;
         if (app) {
             /* PM2: starting a known app starts its stopped instances */
             for (size_t k = 0; k < d->reg.n_insts; k++) {
@@ -165,35 +137,13 @@ void cmd_start(struct daemon *d, struct client *c, json_t *req)
                 if (in->app != app || (in->link && in->want_running))
                     continue;
                 if (lifecycle_start(d, in, err, sizeof(err)) == 0)
-                    push_inst(&started, &n_started, in);
+                    inst_list_push(&started, in);
             }
             continue;
         }
-        int count = resolve_instances(norm[i]);
-        int autostart = cfg_bool(norm[i], "autostart", 1);
-        app = registry_add_app(&d->reg, name, json_incref(norm[i]), wall_ms());
-        if (!app) {
-            server_reply_error(c, "out of memory");
-            ok = 0;
-            break;
-        }
-        app->base_env = json_is_object(base_env) ? json_incref(base_env) : NULL;
-        if (listeners_prebind(app, count, err, sizeof(err)) < 0) {
-            registry_remove_app(&d->reg, app);
-            server_reply_error(c, "cannot start app '%s': %s", name, err);
-            ok = 0;
-            break;
-        }
-        for (int s = 0; s < count; s++) {
-            struct inst *in = lifecycle_create_inst(d, app, s, autostart, err, sizeof(err));
-            if (!in) {
-                json_array_append_new(warnings, json_string(err));
-                continue;
-            }
-            push_inst(&started, &n_started, in);
-        }
-        if (registry_count_app_insts(&d->reg, app) == 0) {
-            registry_remove_app(&d->reg, app);
+        if (!apply_create_app(d, name, norm[i], json_is_object(base_env) ? base_env : NULL,
+                              apply_instance_count(norm[i]), NULL, &started, warnings, err,
+                              sizeof(err))) {
             server_reply_error(c, "cannot start app '%s': %s", name, err);
             ok = 0;
         }
@@ -203,9 +153,10 @@ void cmd_start(struct daemon *d, struct client *c, json_t *req)
     free(norm);
     if (ok) {
         daemon_persist(d);
-        wait_and_reply(d, c, OP_WAIT_SETTLED, started, n_started, t0, timeout + START_GRACE_MS,
+        wait_and_reply(d, c, OP_WAIT_SETTLED, started.items, started.n, t0,
+                       apply_settle_timeout(started.items, started.n) + START_GRACE_MS,
                        json_pack("{s:O}", "warnings", warnings));
     }
     json_decref(warnings);
-    free(started);
+    inst_list_free(&started);
 }

@@ -124,6 +124,20 @@ static int add_args(struct strbuf *sb, const json_t *arr)
     return 0;
 }
 
+/* True when variable k matches a filter_env prefix. */
+static int filtered(const json_t *filter, const char *k)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(filter, i, p)
+    {
+        const char *prefix = json_string_value(p);
+        if (prefix && strncmp(k, prefix, strlen(prefix)) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Environment: the starting CLI's environment (minus filter_env), then the
  * variables PM2 apps rely on, then the app's own env. */
 static int add_env(const struct daemon *d, const struct inst *inst, struct strbuf *sb)
@@ -136,18 +150,8 @@ static int add_env(const struct daemon *d, const struct inst *inst, struct strbu
     if (inst->app->base_env && !json_is_true(filter)) {
         json_object_foreach(inst->app->base_env, k, v)
         {
-            int drop = 0;
-            size_t i;
-            json_t *p;
-            if (json_is_array(filter))
-                json_array_foreach(filter, i, p) if (json_is_string(p) &&
-                                                     strncmp(k, json_string_value(p),
-                                                             strlen(json_string_value(p))) == 0)
-                    drop = 1;
             /* never leak the daemon's own location into apps */
-            if (strcmp(k, "DROVER_HOME") == 0)
-                drop = 1;
-            if (!drop)
+            if (!filtered(filter, k) && strcmp(k, "DROVER_HOME") != 0)
                 json_object_set(env, k, v);
         }
     }

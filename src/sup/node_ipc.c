@@ -113,9 +113,6 @@ int node_ipc_open(struct node_ipc *ipc)
         return r;
     }
     ipc->fd = sv[0];
-    /* the child's end must block: Node expects a plain blocking fd */
-    int fl = 0;
-    (void)fl;
     return sv[1];
 }
 
