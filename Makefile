@@ -12,7 +12,16 @@ ASAN_BUILD ?= build-asan
 PYTEST ?= /usr/bin/python3 -m pytest
 DROVER = $(BUILD)/drover
 
-.PHONY: all build deps run test test-unit test-asan test-e2e bench bench-smoke install format clean
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--child-silent-after-fork=yes --quiet
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# the e2e suites that drive the core (daemon, supervisor, CLI, shim) run a
+# second time against the ASan+UBSan binaries
+E2E_ASAN = tests/e2e/test_foundation.py tests/e2e/test_daemon_survival.py tests/e2e/test_cluster.py
+
+.PHONY: all build deps run test test-unit test-asan test-valgrind test-e2e test-e2e-asan \
+	bench bench-smoke install format clean
 
 all: build
 
@@ -31,7 +40,7 @@ run: deps build
 test:
 	@scripts/install-deps.sh test
 	$(MAKE) build
-	$(MAKE) test-unit test-asan test-e2e bench-smoke
+	$(MAKE) test-unit test-asan test-valgrind test-e2e test-e2e-asan bench-smoke
 
 test-unit: build
 	meson test -C $(BUILD) --print-errorlogs
@@ -42,11 +51,19 @@ $(ASAN_BUILD)/build.ninja:
 
 test-asan: $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    meson test -C $(ASAN_BUILD) --print-errorlogs
+	$(SAN_ENV) meson test -C $(ASAN_BUILD) --print-errorlogs
+
+test-valgrind: build
+	meson test -C $(BUILD) --print-errorlogs --wrap="$(VALGRIND)"
 
 test-e2e: build
-	DROVER_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -x tests/e2e
+	DROVER_BUILD=$(abspath $(BUILD)) $(PYTEST) -q tests/e2e
+
+# leaks are not checked here: daemons and supervisors are killed, not exited
+test-e2e-asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    DROVER_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) -q $(E2E_ASAN)
 
 bench:
 	@scripts/install-deps.sh bench
