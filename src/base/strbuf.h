@@ -20,7 +20,10 @@ struct strbuf {
 };
 
 #define STRBUF_DEFAULT_LIMIT (64u * 1024 * 1024)
-#define STRBUF_INIT {NULL, 0, 0, 0}
+#define STRBUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 /* Makes room for `extra` more bytes (plus the NUL). */
 int strbuf_reserve(struct strbuf *sb, size_t extra);

@@ -141,8 +141,7 @@ ssize_t unix_send_with_fds(int sock, const void *buf, size_t len, const int *fds
     }
 }
 
-ssize_t unix_recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds,
-                           size_t *n_fds)
+ssize_t unix_recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *n_fds)
 {
     struct iovec iov = {.iov_base = buf, .iov_len = len};
     union {

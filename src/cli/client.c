@@ -132,8 +132,8 @@ int client_request(struct cli *c, json_t *req, int autostart, json_t **reply)
     if (fd == -ENOTCONN)
         return fd;
     if (fd < 0) {
-        fprintf(stderr, "drover: error: cannot reach the daemon at %s: %s\n",
-                c->paths.daemon_sock, strerror(-fd));
+        fprintf(stderr, "drover: error: cannot reach the daemon at %s: %s\n", c->paths.daemon_sock,
+                strerror(-fd));
         return fd;
     }
     char *text = json_dumps(req, JSON_COMPACT);

@@ -54,8 +54,8 @@ int cmd_scale(struct cli *c)
 {
     if (c->argc != 2)
         return cli_usage("usage: drover scale <app> <N|+N|-N>");
-    json_t *req = json_pack("{s:s, s:s, s:s}", "cmd", "scale", "app", c->argv[0], "count",
-                            c->argv[1]);
+    json_t *req =
+        json_pack("{s:s, s:s, s:s}", "cmd", "scale", "app", c->argv[0], "count", c->argv[1]);
     json_t *reply;
     int r = client_request(c, req, 1, &reply);
     json_decref(req);

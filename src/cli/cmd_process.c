@@ -30,8 +30,8 @@ int cli_report(const struct cli *c, json_t *reply, const char *done_msg)
         fprintf(stderr, "drover: warning: %s\n", json_string_value(v));
     json_t *errors = json_object_get(reply, "errors");
     if (json_array_size(errors) > 0) {
-        json_array_foreach(errors, i, v) fprintf(stderr, "drover: error: %s\n",
-                                                 json_string_value(v));
+        json_array_foreach(errors, i, v)
+            fprintf(stderr, "drover: error: %s\n", json_string_value(v));
     } else if (!ok) {
         fprintf(stderr, "drover: error: %s\n",
                 json_string_value(json_object_get(reply, "error")) ?: "request failed");
@@ -130,8 +130,8 @@ int cmd_start(struct cli *c)
         start_request_free(&sr);
         return 1;
     }
-    json_t *req = json_pack("{s:s, s:o, s:o}", "cmd", "start", "apps", apps, "env",
-                            start_cli_environment());
+    json_t *req =
+        json_pack("{s:s, s:o, s:o}", "cmd", "start", "apps", apps, "env", start_cli_environment());
     json_t *reply;
     r = client_request(c, req, 1, &reply);
     json_decref(req);
@@ -173,8 +173,8 @@ int cmd_send_signal(struct cli *c)
     json_t *targets = json_array();
     for (int i = 1; i < c->argc; i++)
         json_array_append_new(targets, json_string(c->argv[i]));
-    json_t *req = json_pack("{s:s, s:s, s:o}", "cmd", "signal", "signal", c->argv[0], "targets",
-                            targets);
+    json_t *req =
+        json_pack("{s:s, s:s, s:o}", "cmd", "signal", "signal", c->argv[0], "targets", targets);
     json_t *reply;
     int r = client_request(c, req, 1, &reply);
     json_decref(req);
@@ -188,7 +188,8 @@ int cmd_send_signal(struct cli *c)
     if (c->json)
         print_json(reply);
     else if (ok)
-        cli_say(c, "sent %s to %zu process(es)", json_string_value(json_object_get(reply, "signal")),
+        cli_say(c, "sent %s to %zu process(es)",
+                json_string_value(json_object_get(reply, "signal")),
                 json_array_size(json_object_get(reply, "sent")));
     json_decref(reply);
     return ok ? 0 : 1;

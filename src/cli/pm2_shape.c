@@ -70,8 +70,9 @@ json_t *pm2_shape_process(json_t *p)
     json_object_set_new(out, "pid", json_integer(pid));
     json_object_set(out, "name", json_object_get(p, "name"));
     json_object_set(out, "pm_id", json_object_get(p, "id"));
-    json_object_set_new(out, "monit", json_pack("{s:O, s:O}", "memory", json_object_get(p, "memory"),
-                                                "cpu", json_object_get(p, "cpu")));
+    json_object_set_new(out, "monit",
+                        json_pack("{s:O, s:O}", "memory", json_object_get(p, "memory"), "cpu",
+                                  json_object_get(p, "cpu")));
     json_object_set_new(out, "pm2_env", pm2_env);
     return out;
 }

@@ -44,14 +44,14 @@ static void line(const size_t *w, const char *l, const char *m, const char *r)
 
 void render_table(const struct cli *c, json_t *processes)
 {
-    static const char *const head[COLS] = {"id", "name", "mode", "pid", "uptime",
-                                           "↺",  "status", "cpu", "mem"};
+    static const char *const head[COLS] = {"id", "name",   "mode", "pid", "uptime",
+                                           "↺",  "status", "cpu",  "mem"};
     size_t n = json_array_size(processes);
     if (n == 0) {
         printf("no processes (start one with: drover start <script>)\n");
         return;
     }
-    char (*cells)[COLS][64] = calloc(n, sizeof(*cells));
+    char(*cells)[COLS][64] = calloc(n, sizeof(*cells));
     if (!cells)
         return;
     size_t w[COLS];
@@ -64,19 +64,18 @@ void render_table(const struct cli *c, json_t *processes)
         snprintf(cells[r][0], 64, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
         snprintf(cells[r][1], 64, "%s", json_string_value(json_object_get(p, "name")));
         snprintf(cells[r][2], 64, "%s", json_string_value(json_object_get(p, "mode")));
-        snprintf(cells[r][3], 64, "%lld",
-                 (long long)json_integer_value(json_object_get(p, "pid")));
+        snprintf(cells[r][3], 64, "%lld", (long long)json_integer_value(json_object_get(p, "pid")));
         if (running)
-            format_duration_short(json_integer_value(json_object_get(p, "uptime_ms")),
-                                  cells[r][4], 64);
+            format_duration_short(json_integer_value(json_object_get(p, "uptime_ms")), cells[r][4],
+                                  64);
         else
             snprintf(cells[r][4], 64, "0");
         snprintf(cells[r][5], 64, "%lld",
                  (long long)json_integer_value(json_object_get(p, "restarts")));
         snprintf(cells[r][6], 64, "%s", status ? status : "?");
         snprintf(cells[r][7], 64, "%.0f%%", json_number_value(json_object_get(p, "cpu")));
-        format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")),
-                           cells[r][8], 64);
+        format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")), cells[r][8],
+                           64);
         for (int i = 0; i < COLS; i++)
             if (width(cells[r][i]) > w[i])
                 w[i] = width(cells[r][i]);
@@ -186,7 +185,8 @@ void render_describe(const struct cli *c, json_t *p)
        (long long)json_integer_value(json_object_get(p, "log_dropped")));
     kv("log rotations", "%lld", (long long)json_integer_value(json_object_get(p, "log_rotations")));
     kv("cpu", "%.1f%%", json_number_value(json_object_get(p, "cpu")));
-    format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")), buf, sizeof(buf));
+    format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")), buf,
+                       sizeof(buf));
     kv("memory (whole tree)", "%s", buf);
     if (json_string_value(json_object_get(p, "cgroup")))
         kv("cgroup", "%s", s_or(p, "cgroup", ""));

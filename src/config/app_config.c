@@ -409,8 +409,9 @@ static int check_semantics(struct ctx *c, json_t *o)
         if (!*s || strcmp(s, "all") == 0 || strspn(s, "0123456789") == strlen(s))
             return fail(c, "name", "'%s' is reserved (a target would be ambiguous)", s);
         if (strlen(s) > 128 || strpbrk(s, "/\n\t"))
-            return fail(c, "name", "must be at most 128 characters, without '/' or control "
-                                   "characters");
+            return fail(c, "name",
+                        "must be at most 128 characters, without '/' or control "
+                        "characters");
     }
     if ((s = cfg_str(o, "exec_mode", NULL))) {
         if (!strcmp(s, "fork") || !strcmp(s, "fork_mode"))
@@ -434,8 +435,7 @@ static int check_semantics(struct ctx *c, json_t *o)
             ms = 7 * 86400000LL;
         else if (parse_duration_ms(s, &ms) < 0 || ms < 1000)
             return fail(c, "rotate_interval",
-                        "expected hourly, daily, weekly or a duration of at least 1s, got '%s'",
-                        s);
+                        "expected hourly, daily, weekly or a duration of at least 1s, got '%s'", s);
         json_object_set_new(o, "rotate_interval", json_integer(ms));
     }
     if ((s = cfg_str(o, "cron_restart", NULL))) {

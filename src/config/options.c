@@ -26,7 +26,8 @@ const struct opt_def opt_table[] = {
     {"exec_mode", "--exec-mode", "-x", OPT_STRING, 0, "fork or cluster (-i implies cluster)"},
     {"listen", "--listen", NULL, OPT_LISTEN, 0,
      "addresses the daemon binds and shares: \"3000\", \"127.0.0.1:8080\", \"[::]:443\""},
-    {"port", "--port", "-p", OPT_INT, 0, "sets PORT for the app (the port is shared when the app binds it)"},
+    {"port", "--port", "-p", OPT_INT, 0,
+     "sets PORT for the app (the port is shared when the app binds it)"},
     {"balancing", "--balancing", NULL, OPT_STRING, 0,
      "cluster balancing: shared (one socket) or slots (one SO_REUSEPORT socket per slot)"},
     {"instance_var", "--instance-var", NULL, OPT_STRING, 0,
@@ -42,7 +43,8 @@ const struct opt_def opt_table[] = {
     {"listen_timeout", "--listen-timeout", NULL, OPT_DURATION, 0,
      "readiness deadline; expiring is a failure (default 8s)"},
     /* restart policy */
-    {"autorestart", "--no-autorestart", NULL, OPT_BOOL, 1, "restart when the app exits (default true)"},
+    {"autorestart", "--no-autorestart", NULL, OPT_BOOL, 1,
+     "restart when the app exits (default true)"},
     {"min_uptime", "--min-uptime", NULL, OPT_DURATION, 0,
      "a run shorter than this is unstable (default 1000 ms)"},
     {"max_restarts", "--max-restarts", NULL, OPT_INT, 0,
@@ -52,10 +54,12 @@ const struct opt_def opt_table[] = {
      "exponential backoff start (ms), x1.5 per restart up to 15 s"},
     {"stop_exit_codes", "--stop-exit-codes", NULL, OPT_INTS, 0,
      "exit codes that do not trigger a restart"},
-    {"cron_restart", "--cron-restart", "-c", OPT_STRING, 0, "restart on a cron schedule (5 or 6 fields)"},
+    {"cron_restart", "--cron-restart", "-c", OPT_STRING, 0,
+     "restart on a cron schedule (5 or 6 fields)"},
     {"max_memory_restart", "--max-memory-restart", NULL, OPT_SIZE, 0,
      "restart (cluster: reload) when the tree uses more memory (\"300M\")"},
-    {"autostart", "--no-autostart", NULL, OPT_BOOL, 1, "start the app when it is added (default true)"},
+    {"autostart", "--no-autostart", NULL, OPT_BOOL, 1,
+     "start the app when it is added (default true)"},
     {"watch", "--watch", "-w", OPT_BOOL_OR_STRINGS, 0, "restart on file changes (true or paths)"},
     {"ignore_watch", "--ignore-watch", NULL, OPT_STRINGS, 0, "paths or globs the watch ignores"},
     {"watch_delay", "--watch-delay", NULL, OPT_DURATION, 0, "quiet period before a watch restart"},
@@ -107,9 +111,11 @@ const struct opt_def *opt_by_flag(const char *flag)
 int opt_is_ignored_pm2_key(const char *key)
 {
     static const char *const ignored[] = {
-        "vizion",     "automation", "pmx",           "treekill",     "source_map_support",
-        "force",      "instance_id",   "post_update", "trace",    "disable_trace",
-        "deep_monitoring", "increment_var_start", "vizion_running",
+        "vizion",         "automation",         "pmx",
+        "treekill",       "source_map_support", "force",
+        "instance_id",    "post_update",        "trace",
+        "disable_trace",  "deep_monitoring",    "increment_var_start",
+        "vizion_running",
     };
     for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
         if (strcmp(ignored[i], key) == 0)

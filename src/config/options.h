@@ -9,27 +9,27 @@
 #include <stddef.h>
 
 enum opt_type {
-    OPT_STRING,      /* "text" */
-    OPT_BOOL,        /* true/false ("true"/"false"/"1"/"0" on the CLI) */
-    OPT_INT,         /* integer */
-    OPT_DURATION,    /* ms as integer, or "1.5s", "2m" */
-    OPT_SIZE,        /* bytes as integer, or "10M", "1G" */
-    OPT_SIGNAL,      /* "SIGINT", "INT" or number */
-    OPT_ARGS,        /* string (split like a shell would, without a shell) or array of strings */
-    OPT_STRINGS,     /* string, comma-separated string, or array of strings */
-    OPT_INTS,        /* integer or array of integers */
-    OPT_ENV,         /* object of variables */
-    OPT_INSTANCES,   /* integer, "max", 0 (= max) or -1 (= max - 1) */
+    OPT_STRING,    /* "text" */
+    OPT_BOOL,      /* true/false ("true"/"false"/"1"/"0" on the CLI) */
+    OPT_INT,       /* integer */
+    OPT_DURATION,  /* ms as integer, or "1.5s", "2m" */
+    OPT_SIZE,      /* bytes as integer, or "10M", "1G" */
+    OPT_SIGNAL,    /* "SIGINT", "INT" or number */
+    OPT_ARGS,      /* string (split like a shell would, without a shell) or array of strings */
+    OPT_STRINGS,   /* string, comma-separated string, or array of strings */
+    OPT_INTS,      /* integer or array of integers */
+    OPT_ENV,       /* object of variables */
+    OPT_INSTANCES, /* integer, "max", 0 (= max) or -1 (= max - 1) */
     OPT_BOOL_OR_STRINGS, /* true/false or paths (watch) */
-    OPT_LISTEN,      /* address or array of addresses: "3000", "127.0.0.1:8080", "[::]:443" */
+    OPT_LISTEN,          /* address or array of addresses: "3000", "127.0.0.1:8080", "[::]:443" */
 };
 
 struct opt_def {
-    const char *key;     /* ecosystem key, e.g. "kill_timeout" */
-    const char *flag;    /* CLI flag, e.g. "--kill-timeout"; NULL when file-only */
+    const char *key;        /* ecosystem key, e.g. "kill_timeout" */
+    const char *flag;       /* CLI flag, e.g. "--kill-timeout"; NULL when file-only */
     const char *short_flag; /* e.g. "-i"; NULL if none */
     enum opt_type type;
-    int cli_negates;     /* the flag sets false (--no-autorestart) */
+    int cli_negates; /* the flag sets false (--no-autorestart) */
     const char *help;
 };
 

@@ -83,7 +83,8 @@ void cmd_scale(struct daemon *d, struct client *c, json_t *req)
     }
     target = (count[0] == '+' || count[0] == '-') ? current + v : v;
     if (target < 1 || target > max) {
-        server_reply_error(c, "cannot scale %s to %lld instances (allowed: 1 to %lld, max_instances)",
+        server_reply_error(c,
+                           "cannot scale %s to %lld instances (allowed: 1 to %lld, max_instances)",
                            name, (long long)target, (long long)max);
         return;
     }

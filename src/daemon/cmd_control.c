@@ -128,8 +128,8 @@ void cmd_signal(struct daemon *d, struct client *c, json_t *req)
         json_array_append_new(sent, json_integer(insts[i]->id));
     }
     free(insts);
-    json_t *reply = json_pack("{s:o, s:s, s:o}", "sent", sent, "signal", signal_name(sig),
-                              "errors", errors);
+    json_t *reply =
+        json_pack("{s:o, s:s, s:o}", "sent", sent, "signal", signal_name(sig), "errors", errors);
     if (json_array_size(errors) > 0 && json_array_size(sent) == 0) {
         json_object_set_new(reply, "ok", json_false());
         json_object_set_new(reply, "error",

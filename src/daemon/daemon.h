@@ -35,8 +35,8 @@ struct inst_snap {
     char cgroup[256];
     uint64_t log_lines, log_bytes, log_dropped, log_rotations;
     int n_listen_fds;
-    char notify_status[200];   /* the app's last sd_notify STATUS= */
-    char ipc_msgs[3][200];     /* its last process:msg messages, oldest first */
+    char notify_status[200]; /* the app's last sd_notify STATUS= */
+    char ipc_msgs[3][200];   /* its last process:msg messages, oldest first */
     int n_ipc_msgs;
     int deleted; /* the supervisor announced its exit */
 };
@@ -57,7 +57,7 @@ struct inst {
     int want_running; /* what the user asked for; a dead supervisor is respawned if set */
     int deleting;     /* delete requested: remove when the supervisor is gone */
     int64_t created_at;
-    int slot; /* 0..instances-1 within the app: NODE_APP_INSTANCE */
+    int slot;                  /* 0..instances-1 within the app: NODE_APP_INSTANCE */
     struct suplink *link;      /* the primary supervisor; NULL when none runs */
     struct suplink *next_link; /* a reload's replacement, until it takes over */
     struct inst_snap snap;
@@ -94,13 +94,13 @@ struct daemon {
     int lock_fd;
     int log_fd; /* daemon.log, handed to supervisors as stdout/stderr */
     int listen_fd;
-    char exe_dir[4096]; /* where droverd, drover-sup and friends live */
-    struct op *ops;     /* pending operations (ops.h) */
+    char exe_dir[4096];    /* where droverd, drover-sup and friends live */
+    struct op *ops;        /* pending operations (ops.h) */
     int exiting;           /* the loop is ending: links drop without consequences */
     int shutting_down;     /* kill/update in progress: new requests are refused */
     int keep_apps_on_exit; /* drover update: leave supervisors running */
     int64_t started_at;
-    char cgroup_base[512]; /* cgroup v2 dir for instance cgroups, "" when unusable */
+    char cgroup_base[512];     /* cgroup v2 dir for instance cgroups, "" when unusable */
     struct triggers *triggers; /* watch, cron and memory restarts (triggers/triggers.h) */
 };
 

@@ -18,8 +18,8 @@ const char *interpreter_for_script(const char *script)
     static const struct {
         const char *ext, *interp;
     } table[] = {
-        {".js", "node"},  {".mjs", "node"}, {".cjs", "node"},  {".py", "python3"},
-        {".sh", "bash"},  {".rb", "ruby"},  {".php", "php"},   {".pl", "perl"},
+        {".js", "node"},       {".mjs", "node"},   {".cjs", "node"}, {".py", "python3"},
+        {".sh", "bash"},       {".rb", "ruby"},    {".php", "php"},  {".pl", "perl"},
         {".coffee", "coffee"}, {".ts", "ts-node"},
     };
     const char *dot = strrchr(script, '.');
@@ -89,8 +89,8 @@ int inst_resolve_log_paths(const struct daemon *d, struct inst *inst)
 int inst_preload_path(const struct daemon *d, char *out, size_t len)
 {
     /* next to the binaries (build tree), else the installed library dir */
-    static const char *const candidates[] = {"", "/../lib/drover", "/../lib/x86_64-linux-gnu/drover",
-                                             "/../lib64/drover"};
+    static const char *const candidates[] = {"", "/../lib/drover",
+                                             "/../lib/x86_64-linux-gnu/drover", "/../lib64/drover"};
     for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
         char path[4200];
         snprintf(path, sizeof(path), "%s%s/libdrover-preload.so", d->exe_dir, candidates[i]);

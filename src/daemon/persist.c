@@ -33,22 +33,21 @@ void daemon_persist(struct daemon *d)
             if (in->app != app)
                 continue;
             json_array_append_new(
-                insts, json_pack("{s:I, s:I, s:i, s:b, s:I, s:I, s:o, s:o, s:o}", "id",
-                                 (json_int_t)in->id, "gen", (json_int_t)in->gen, "slot", in->slot,
-                                 "want_running", in->want_running, "created_at",
-                                 (json_int_t)in->created_at, "restarts",
-                                 (json_int_t)in->snap.restarts, "log_out",
-                                 str_or_null(in->log_out), "log_err", str_or_null(in->log_err),
-                                 "log_combined", str_or_null(in->log_combined)));
+                insts,
+                json_pack("{s:I, s:I, s:i, s:b, s:I, s:I, s:o, s:o, s:o}", "id", (json_int_t)in->id,
+                          "gen", (json_int_t)in->gen, "slot", in->slot, "want_running",
+                          in->want_running, "created_at", (json_int_t)in->created_at, "restarts",
+                          (json_int_t)in->snap.restarts, "log_out", str_or_null(in->log_out),
+                          "log_err", str_or_null(in->log_err), "log_combined",
+                          str_or_null(in->log_combined)));
         }
-        json_array_append_new(apps, json_pack("{s:s, s:O, s:O, s:I, s:o}", "name", app->name,
-                                              "config", app->config, "base_env",
-                                              app->base_env ? app->base_env : json_null(),
-                                              "created_at", (json_int_t)app->created_at,
-                                              "instances", insts));
+        json_array_append_new(
+            apps, json_pack("{s:s, s:O, s:O, s:I, s:o}", "name", app->name, "config", app->config,
+                            "base_env", app->base_env ? app->base_env : json_null(), "created_at",
+                            (json_int_t)app->created_at, "instances", insts));
     }
-    json_t *root = json_pack("{s:i, s:I, s:o}", "version", 1, "next_id",
-                             (json_int_t)d->reg.next_id, "apps", apps);
+    json_t *root = json_pack("{s:i, s:I, s:o}", "version", 1, "next_id", (json_int_t)d->reg.next_id,
+                             "apps", apps);
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     if (!text)
@@ -111,8 +110,8 @@ int persist_load(struct daemon *d)
         char aside[4300];
         snprintf(aside, sizeof(aside), "%s.corrupt", path);
         rename(path, aside);
-        log_error("%s is corrupt (%s); kept as %s, starting from the running supervisors",
-                  path, root ? "not an object" : jerr.text, aside);
+        log_error("%s is corrupt (%s); kept as %s, starting from the running supervisors", path,
+                  root ? "not an object" : jerr.text, aside);
         json_decref(root);
         return 0;
     }

@@ -126,8 +126,8 @@ static int start_one(struct reload *r, int64_t id)
     inst->next_link = l;
     j->phase = PHASE_STARTING;
     j->replacement = l;
-    j->deadline = mono_ms() + cfg_int(c, "listen_timeout", CFG_DEFAULT_LISTEN_TIMEOUT_MS) +
-                  GRACE_MS;
+    j->deadline =
+        mono_ms() + cfg_int(c, "listen_timeout", CFG_DEFAULT_LISTEN_TIMEOUT_MS) + GRACE_MS;
     r->n_active++;
     return 0;
 }
@@ -162,8 +162,9 @@ static void promote(struct reload *r, struct slot_job *j, struct inst *inst)
              (int)snap->sup_pid, (int)snap->pid);
     j->replacement = NULL;
     j->phase = PHASE_DRAINING;
-    j->deadline = mono_ms() + cfg_int(inst->app->config, "kill_timeout",
-                                      CFG_DEFAULT_KILL_TIMEOUT_MS) + GRACE_MS;
+    j->deadline = mono_ms() +
+                  cfg_int(inst->app->config, "kill_timeout", CFG_DEFAULT_KILL_TIMEOUT_MS) +
+                  GRACE_MS;
     if (old) {
         pid_t pid = suplink_pid(old);
         j->old_pidfd = pid > 0 ? pidfd_open_cloexec(pid) : -1;

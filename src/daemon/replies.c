@@ -36,12 +36,12 @@ void reply_processes_when_done(struct daemon *d, struct op *op, int timed_out)
             continue;
         char msg[512];
         if (!strcmp(in->snap.status, "errored")) {
-            snprintf(msg, sizeof(msg), "%s (id %lld) errored: %s", in->app->name,
-                     (long long)in->id, in->snap.reason[0] ? in->snap.reason : "unknown reason");
+            snprintf(msg, sizeof(msg), "%s (id %lld) errored: %s", in->app->name, (long long)in->id,
+                     in->snap.reason[0] ? in->snap.reason : "unknown reason");
             json_array_append_new(errors, json_string(msg));
         } else if (timed_out && !op_inst_ready(in, op->wait, op->t0)) {
-            snprintf(msg, sizeof(msg), "%s (id %lld) did not %s in time (status %s)",
-                     in->app->name, (long long)in->id, wait_name(op->wait), in->snap.status);
+            snprintf(msg, sizeof(msg), "%s (id %lld) did not %s in time (status %s)", in->app->name,
+                     (long long)in->id, wait_name(op->wait), in->snap.status);
             json_array_append_new(errors, json_string(msg));
         }
     }

@@ -209,9 +209,8 @@ struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_
 
 /* Starts a supervisor for inst with the given spec parameters. The link
  * points at inst but is not installed anywhere. */
-static struct suplink *spawn_link(struct daemon *d, struct inst *inst,
-                                  const struct spec_params *p, const int *listen_fds, char *err,
-                                  size_t errlen)
+static struct suplink *spawn_link(struct daemon *d, struct inst *inst, const struct spec_params *p,
+                                  const int *listen_fds, char *err, size_t errlen)
 {
     struct strbuf spec = STRBUF_INIT;
     spec.limit = FRAME_MAX_INTERNAL;
@@ -291,9 +290,8 @@ int suplink_spawn(struct daemon *d, struct inst *inst, int start, const int *lis
 }
 
 struct suplink *suplink_spawn_replacement(struct daemon *d, struct inst *inst, int64_t gen,
-                                          int64_t restarts, const int *listen_fds,
-                                          int n_listen_fds, const char *listen_fdnames,
-                                          char *err, size_t errlen)
+                                          int64_t restarts, const int *listen_fds, int n_listen_fds,
+                                          const char *listen_fdnames, char *err, size_t errlen)
 {
     struct spec_params p = {gen, restarts, 1, n_listen_fds, listen_fdnames};
     return spawn_link(d, inst, &p, listen_fds, err, errlen);

@@ -57,9 +57,8 @@ const struct inst_snap *suplink_snap(const struct suplink *l);
  * snapshot is reachable through suplink_snap. Returns the link or NULL with
  * err set. restarts: the counter the replacement starts from. */
 struct suplink *suplink_spawn_replacement(struct daemon *d, struct inst *inst, int64_t gen,
-                                          int64_t restarts, const int *listen_fds,
-                                          int n_listen_fds, const char *listen_fdnames,
-                                          char *err, size_t errlen);
+                                          int64_t restarts, const int *listen_fds, int n_listen_fds,
+                                          const char *listen_fdnames, char *err, size_t errlen);
 
 /* Makes l the primary link of its instance (reload swap); the previous
  * primary, if any, is detached from the instance and returned (its later

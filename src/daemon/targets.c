@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int targets_resolve(const struct daemon *d, json_t *req, struct inst ***out, size_t *n,
-                    char *err, size_t errlen)
+int targets_resolve(const struct daemon *d, json_t *req, struct inst ***out, size_t *n, char *err,
+                    size_t errlen)
 {
     json_t *targets = json_object_get(req, "targets");
     *out = NULL;

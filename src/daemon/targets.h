@@ -11,8 +11,8 @@
 /* Resolves req["targets"] (array of strings). On success stores a malloc'd
  * array in *out (may be empty for "all" on an empty registry) and returns 0;
  * on failure writes the message into err and returns -ENOENT/-EINVAL. */
-int targets_resolve(const struct daemon *d, json_t *req, struct inst ***out, size_t *n,
-                    char *err, size_t errlen);
+int targets_resolve(const struct daemon *d, json_t *req, struct inst ***out, size_t *n, char *err,
+                    size_t errlen);
 
 /* The largest kill_timeout among insts, in ms. */
 int64_t targets_max_kill_timeout(struct inst **insts, size_t n);

@@ -112,7 +112,8 @@ static void report(const char *what, const char *addr, const char *why)
     char line[512];
     int n = snprintf(line, sizeof(line), "drover: cannot share %s (%s): %s\n", addr, what, why);
     if (n > 0)
-        (void)!write(STDERR_FILENO, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+        (void)!write(STDERR_FILENO, line,
+                     (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 }
 
 /* Asks the broker for the shared socket of addr and puts it at fd.

@@ -35,7 +35,7 @@ struct conn {
     /* output */
     struct out_frame *out_head, *out_tail;
     size_t queued;
-    int closing;   /* close once the output queue is empty */
+    int closing;    /* close once the output queue is empty */
     int in_handler; /* depth of user callbacks running */
     int freed;      /* conn_free was called inside a handler */
 };
@@ -175,8 +175,8 @@ static void read_input(struct conn *c)
         }
         int fds[FRAME_MAX_FDS];
         size_t nfds = 0;
-        ssize_t n = unix_recv_with_fds(c->fd, c->in.buf + c->in.len, 65536, fds, ARRAY_SIZE(fds),
-                                       &nfds);
+        ssize_t n =
+            unix_recv_with_fds(c->fd, c->in.buf + c->in.len, 65536, fds, ARRAY_SIZE(fds), &nfds);
         for (size_t i = 0; i < nfds; i++) {
             if (c->n_in_fds < ARRAY_SIZE(c->in_fds))
                 c->in_fds[c->n_in_fds++] = fds[i];
@@ -220,8 +220,8 @@ static void on_io(struct ev_loop *loop, int fd, unsigned events, void *data)
         conn_destroy(c);
 }
 
-struct conn *conn_new(struct ev_loop *loop, int fd, size_t max_frame,
-                      const struct conn_handlers *h, void *data)
+struct conn *conn_new(struct ev_loop *loop, int fd, size_t max_frame, const struct conn_handlers *h,
+                      void *data)
 {
     struct conn *c = calloc(1, sizeof(*c));
     if (!c)

@@ -29,8 +29,8 @@ struct conn_handlers {
 /* Wraps fd (made non-blocking) and starts reading frames of at most
  * max_frame bytes. Returns NULL on allocation or epoll failure (fd is then
  * left open for the caller). */
-struct conn *conn_new(struct ev_loop *loop, int fd, size_t max_frame,
-                      const struct conn_handlers *h, void *data);
+struct conn *conn_new(struct ev_loop *loop, int fd, size_t max_frame, const struct conn_handlers *h,
+                      void *data);
 
 /* Queues one frame; the descriptors are duplicated, the caller keeps its
  * own. Returns 0, -ENOBUFS when the queue is full (the conn is then

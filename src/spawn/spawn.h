@@ -17,10 +17,10 @@ struct spawn_fd {
 };
 
 struct spawn_opts {
-    const char *file;    /* executable: a path, or a name searched in the child's PATH */
-    char *const *argv;   /* NULL-terminated */
-    char *const *envp;   /* NULL-terminated; the child's whole environment */
-    const char *cwd;     /* NULL: inherit */
+    const char *file;  /* executable: a path, or a name searched in the child's PATH */
+    char *const *argv; /* NULL-terminated */
+    char *const *envp; /* NULL-terminated; the child's whole environment */
+    const char *cwd;   /* NULL: inherit */
     const struct spawn_fd *fds;
     size_t n_fds;
     int new_session;     /* setsid() in the child */

@@ -10,8 +10,12 @@
 
 static int overridden(const char *entry)
 {
-    static const char *const keys[] = {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
-                                       "NOTIFY_SOCKET=", "DROVER_BROKER=", "NODE_CHANNEL_FD=",
+    static const char *const keys[] = {"LISTEN_FDS=",
+                                       "LISTEN_PID=",
+                                       "LISTEN_FDNAMES=",
+                                       "NOTIFY_SOCKET=",
+                                       "DROVER_BROKER=",
+                                       "NODE_CHANNEL_FD=",
                                        "NODE_CHANNEL_SERIALIZATION_MODE="};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (strncmp(entry, keys[i], strlen(keys[i])) == 0)

@@ -11,10 +11,10 @@
 struct app_env_extras {
     int n_listen_fds;
     const char *listen_fdnames;
-    const char *notify_socket;  /* "@name" or NULL */
-    const char *broker;         /* "@name" or NULL */
-    const char *preload;        /* path or NULL */
-    int node_channel_fd;        /* -1 when none */
+    const char *notify_socket; /* "@name" or NULL */
+    const char *broker;        /* "@name" or NULL */
+    const char *preload;       /* path or NULL */
+    int node_channel_fd;       /* -1 when none */
 };
 
 /* Builds a NULL-terminated envp (one malloc'd block: free(envp) frees all).

@@ -68,8 +68,8 @@ struct pending_listen {
     uint64_t gen;
 };
 
-static void on_daemon_answer(struct sup *s, const struct kv_msg *answer, int *fds,
-                             unsigned n_fds, void *data)
+static void on_daemon_answer(struct sup *s, const struct kv_msg *answer, int *fds, unsigned n_fds,
+                             void *data)
 {
     struct pending_listen *p = data;
     struct conn *c = conns[p->slot] && conn_gen[p->slot] == p->gen ? conns[p->slot] : NULL;
@@ -210,8 +210,8 @@ int broker_open(struct sup *s)
     if (fd < 0)
         return neg_errno();
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    int n = snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "drover.%d.broker",
-                     (int)getpid());
+    int n =
+        snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "drover.%d.broker", (int)getpid());
     socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
     int r;
     if (bind(fd, (struct sockaddr *)&addr, len) < 0 || listen(fd, 64) < 0 ||

@@ -268,8 +268,8 @@ static void spawn_app(struct instance *inst)
     }
     struct app_env_extras x = {
         .n_listen_fds = n_listen,
-        .listen_fdnames = inst->listen_fdnames && *inst->listen_fdnames ? inst->listen_fdnames
-                                                                          : NULL,
+        .listen_fdnames =
+            inst->listen_fdnames && *inst->listen_fdnames ? inst->listen_fdnames : NULL,
         .notify_socket = inst->notify_name,
         .broker = s->preload ? inst->broker_name : NULL,
         .preload = s->preload,
@@ -313,8 +313,8 @@ static void spawn_app(struct instance *inst)
         if (inst->ipc)
             node_ipc_close(inst->ipc);
         if (strcmp(step, "exec") == 0)
-            snprintf(inst->reason, sizeof(inst->reason), "exec failed: %s: %s (exit %d)",
-                     s->file, strerror(-r), spawn_exec_exit_code(r));
+            snprintf(inst->reason, sizeof(inst->reason), "exec failed: %s: %s (exit %d)", s->file,
+                     strerror(-r), spawn_exec_exit_code(r));
         else
             snprintf(inst->reason, sizeof(inst->reason), "start failed at %s: %s", step,
                      strerror(-r));

@@ -59,8 +59,8 @@ struct instance {
     const struct sup_spec *spec;
     struct logger *logger;
     struct proc_tree tree;
-    int out_w, err_w;       /* pipe write ends every incarnation writes to */
-    const int *listen_fds;  /* listening sockets, placed from fd 3 */
+    int out_w, err_w;      /* pipe write ends every incarnation writes to */
+    const int *listen_fds; /* listening sockets, placed from fd 3 */
     const int *n_listen_fds;
     const char *listen_fdnames;
     const char *notify_name; /* NOTIFY_SOCKET for the app, or NULL */

@@ -78,8 +78,8 @@ int sup_add_listen_fd(struct sup *s, int fd)
         listen_addr_from_sockaddr((struct sockaddr *)&ss, len, &a) == 0)
         listen_addr_format(&a, text, sizeof(text));
     size_t used = strlen(s->listen_fdnames);
-    snprintf(s->listen_fdnames + used, sizeof(s->listen_fdnames) - used, "%s%s",
-             used ? ":" : "", text);
+    snprintf(s->listen_fdnames + used, sizeof(s->listen_fdnames) - used, "%s%s", used ? ":" : "",
+             text);
     control_broadcast_state(s);
     return 0;
 }

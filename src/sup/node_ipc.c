@@ -21,8 +21,7 @@ struct node_ipc {
     size_t n_kept;
 };
 
-struct node_ipc *node_ipc_new(struct ev_loop *loop, const struct node_ipc_handlers *h,
-                              void *data)
+struct node_ipc *node_ipc_new(struct ev_loop *loop, const struct node_ipc_handlers *h, void *data)
 {
     struct node_ipc *ipc = calloc(1, sizeof(*ipc));
     if (!ipc)

@@ -14,9 +14,9 @@
 struct ev_loop;
 struct node_ipc;
 
-#define NODE_IPC_KEEP 5          /* messages kept for describe */
-#define NODE_IPC_MSG_MAX 512     /* bytes kept per message */
-#define NODE_IPC_LINE_MAX 65536  /* longer lines are dropped */
+#define NODE_IPC_KEEP 5         /* messages kept for describe */
+#define NODE_IPC_MSG_MAX 512    /* bytes kept per message */
+#define NODE_IPC_LINE_MAX 65536 /* longer lines are dropped */
 
 struct node_ipc_handlers {
     void (*on_ready)(void *data);
@@ -24,8 +24,7 @@ struct node_ipc_handlers {
 };
 
 /* Creates the channel manager (no socket yet). */
-struct node_ipc *node_ipc_new(struct ev_loop *loop, const struct node_ipc_handlers *h,
-                              void *data);
+struct node_ipc *node_ipc_new(struct ev_loop *loop, const struct node_ipc_handlers *h, void *data);
 
 /* Opens a fresh channel for a new run. Returns the child's end (to place in
  * the child and close after spawning) or a negative errno. */

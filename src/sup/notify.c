@@ -61,8 +61,8 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events, void *dat
         if (sender > 0 && tree_contains(&s->inst.tree, sender))
             handle_datagram(s, buf);
         else
-            log_debug("%s:%lld: ignored a notification from pid %d (not the app's)",
-                      s->spec.name, (long long)s->spec.id, (int)sender);
+            log_debug("%s:%lld: ignored a notification from pid %d (not the app's)", s->spec.name,
+                      (long long)s->spec.id, (int)sender);
     }
 }
 
@@ -74,8 +74,8 @@ int notify_open(struct sup *s)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    int n = snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "drover.%d.notify",
-                     (int)getpid());
+    int n =
+        snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "drover.%d.notify", (int)getpid());
     socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
     int r;
     if (bind(fd, (struct sockaddr *)&addr, len) < 0 ||

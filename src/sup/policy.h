@@ -34,7 +34,7 @@ enum restart_action { RESTART_AFTER_DELAY, RESTART_NO_STOPPED, RESTART_NO_ERRORE
 
 struct restart_decision {
     enum restart_action action;
-    int64_t delay_ms;  /* for RESTART_AFTER_DELAY */
+    int64_t delay_ms; /* for RESTART_AFTER_DELAY */
     char reason[160]; /* human-readable, for describe */
 };
 

@@ -13,9 +13,9 @@
 #include <sys/types.h>
 
 struct proc_tree {
-    pid_t root;         /* the supervisor itself */
-    int cgroup_dirfd;   /* -1 when no cgroup is used */
-    int procs_fd;       /* cgroup.procs opened for writing, for the spawned child */
+    pid_t root;       /* the supervisor itself */
+    int cgroup_dirfd; /* -1 when no cgroup is used */
+    int procs_fd;     /* cgroup.procs opened for writing, for the spawned child */
     char cgroup_path[512];
     pid_t exclude[4]; /* helper pids that are not part of the app */
     size_t n_exclude;

@@ -47,10 +47,10 @@ static void test_kv_malformed(void **state)
 {
     (void)state;
     struct kv_msg m;
-    assert_int_equal(kv_parse("a=1", 3, &m), -EPROTO);        /* no NUL */
-    assert_int_equal(kv_parse("novalue\0", 8, &m), -EPROTO);  /* no '=' */
-    assert_int_equal(kv_parse("=x\0", 3, &m), -EPROTO);       /* empty key */
-    assert_int_equal(kv_parse("A=x\0", 4, &m), -EPROTO);      /* bad key char */
+    assert_int_equal(kv_parse("a=1", 3, &m), -EPROTO);       /* no NUL */
+    assert_int_equal(kv_parse("novalue\0", 8, &m), -EPROTO); /* no '=' */
+    assert_int_equal(kv_parse("=x\0", 3, &m), -EPROTO);      /* empty key */
+    assert_int_equal(kv_parse("A=x\0", 4, &m), -EPROTO);     /* bad key char */
     assert_int_equal(kv_parse("a=x\0b=y\0", 8, &m), 0);
     assert_int_equal(kv_parse("", 0, &m), 0);
 }
