@@ -461,7 +461,12 @@ static int parse_opts(struct cli *c, struct logs_opts *o)
         } else if (!strcmp(a, "--timestamp")) {
             o->ts_format = LOGS_DEFAULT_TS;
         } else if (!strncmp(a, "--timestamp=", 12)) {
+            static char pm2_format[LINE_FORMAT_TS_MAX];
             o->ts_format = a[12] ? a + 12 : LOGS_DEFAULT_TS;
+            /* PM2's "YYYY-MM-DD HH:mm:ss" (no '%') */
+            if (!strchr(o->ts_format, '%') &&
+                line_format_pm2_date(o->ts_format, pm2_format, sizeof(pm2_format)) == 0)
+                o->ts_format = pm2_format;
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_usage("logs: unknown option '%s'", a);
         } else if (have_target++) {

@@ -112,20 +112,35 @@ void line_format_json_escape(const char *data, size_t len, line_format_sink sink
 
 size_t line_format_timestamp(const char *date_format, int64_t wall_ms, char *out)
 {
-    /* expand %L first (strftime would reject or mangle it) */
-    char fmt[LINE_FORMAT_TS_MAX * 2];
     int ms = (int)(wall_ms % 1000);
     if (ms < 0)
         ms += 1000;
+    time_t secs = (time_t)((wall_ms - ms) / 1000);
+    struct tm tm;
+    if (!localtime_r(&secs, &tm))
+        return 0;
+
+    /* expand %L and %:z first (strftime would reject or mangle them) */
+    char fmt[LINE_FORMAT_TS_MAX * 2];
     size_t o = 0;
     for (const char *p = date_format; *p; p++) {
-        if (o + 4 >= sizeof(fmt))
+        if (o + 8 >= sizeof(fmt))
             return 0;
         if (p[0] == '%' && p[1] == 'L') {
             fmt[o++] = (char)('0' + ms / 100);
             fmt[o++] = (char)('0' + ms / 10 % 10);
             fmt[o++] = (char)('0' + ms % 10);
             p++;
+        } else if (p[0] == '%' && p[1] == ':' && p[2] == 'z') {
+            long off = tm.tm_gmtoff / 60;
+            long a = off < 0 ? -off : off;
+            fmt[o++] = off < 0 ? '-' : '+';
+            fmt[o++] = (char)('0' + a / 600 % 10);
+            fmt[o++] = (char)('0' + a / 60 % 10);
+            fmt[o++] = ':';
+            fmt[o++] = (char)('0' + a % 60 / 10);
+            fmt[o++] = (char)('0' + a % 10);
+            p += 2;
         } else if (p[0] == '%' && p[1] != '\0') {
             fmt[o++] = *p++;
             fmt[o++] = *p;
@@ -134,16 +149,61 @@ size_t line_format_timestamp(const char *date_format, int64_t wall_ms, char *out
         }
     }
     fmt[o] = '\0';
-
-    time_t secs = (time_t)((wall_ms - ms) / 1000);
-    struct tm tm;
-    if (!localtime_r(&secs, &tm))
-        return 0;
-        /* the user's format, by design */
+    /* the user's format, by design */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     return strftime(out, LINE_FORMAT_TS_MAX, fmt, &tm);
 #pragma GCC diagnostic pop
+}
+
+/* PM2's date tokens (dayjs / moment), longest first, and what they are in
+ * strftime (with the %L and %:z extensions; musl knows the '-' flag). */
+static const struct {
+    const char *token, *strftime;
+} pm2_tokens[] = {
+    {"YYYY", "%Y"}, {"YY", "%y"},  {"MMMM", "%B"}, {"MMM", "%b"}, {"MM", "%m"}, {"M", "%-m"},
+    {"DD", "%d"},   {"D", "%-d"},  {"dddd", "%A"}, {"ddd", "%a"}, {"d", "%w"},  {"HH", "%H"},
+    {"H", "%-H"},   {"hh", "%I"},  {"h", "%-I"},   {"mm", "%M"},  {"m", "%-M"}, {"ss", "%S"},
+    {"s", "%-S"},   {"SSS", "%L"}, {"A", "%p"},    {"a", "%p"},   {"ZZ", "%z"}, {"Z", "%:z"},
+    {"X", "%s"},    {"x", "%s%L"},
+};
+
+int line_format_pm2_date(const char *in, char *out, size_t out_size)
+{
+    size_t o = 0;
+    int literal = 0; /* inside [...] */
+    for (const char *p = in; *p;) {
+        const char *add = NULL;
+        size_t used = 1;
+        char one[3] = {*p, '\0', '\0'};
+        if (literal && *p == ']') {
+            literal = 0;
+            add = "";
+        } else if (!literal && *p == '[') {
+            literal = 1;
+            add = "";
+        } else if (*p == '%') {
+            add = "%%";
+        } else if (!literal) {
+            for (size_t i = 0; i < sizeof(pm2_tokens) / sizeof(pm2_tokens[0]) && !add; i++) {
+                size_t n = strlen(pm2_tokens[i].token);
+                if (strncmp(p, pm2_tokens[i].token, n) == 0) {
+                    add = pm2_tokens[i].strftime;
+                    used = n;
+                }
+            }
+        }
+        if (!add)
+            add = one;
+        size_t n = strlen(add);
+        if (o + n >= out_size)
+            return -EINVAL;
+        memcpy(out + o, add, n);
+        o += n;
+        p += used;
+    }
+    out[o] = '\0';
+    return 0;
 }
 
 struct fixed_buf {
@@ -208,7 +268,10 @@ int line_format_init(struct line_format *f, enum log_format format, int timestam
     size_t dlen = strlen(date_format);
     if (dlen >= sizeof(f->date_format))
         return -EINVAL;
-    memcpy(f->date_format, date_format, dlen + 1);
+    if (strchr(date_format, '%'))
+        memcpy(f->date_format, date_format, dlen + 1);
+    else if (line_format_pm2_date(date_format, f->date_format, sizeof(f->date_format)) < 0)
+        return -EINVAL; /* PM2's "YYYY-MM-DD HH:mm:ss" */
     for (const char *p = f->date_format; *p; p++) {
         if (p[0] == '%' && p[1] == 'L')
             f->date_has_ms = 1;

@@ -22,10 +22,12 @@
  * surrogates, code points above U+10FFFF) becomes \ufffd, one per byte.
  * In raw and timestamp modes bytes are written as they came (NULs too).
  *
- * Timestamps use strftime(3) in local time plus one extension: %L is the
- * milliseconds (000-999). The default is LINE_FORMAT_DEFAULT_DATE, e.g.
- * "2026-11-21T10:00:00.123+0100". A format expanding to more than 127
- * bytes falls back to the default. */
+ * Timestamps use strftime(3) in local time plus two extensions: %L is the
+ * milliseconds (000-999) and %:z the UTC offset as +hh:mm. The default is
+ * LINE_FORMAT_DEFAULT_DATE, e.g. "2026-11-21T10:00:00.123+0100". A format
+ * without any '%' is PM2's (dayjs) format and is translated first
+ * (line_format_pm2_date): "YYYY-MM-DD HH:mm:ss.SSS Z". A format expanding
+ * to more than 127 bytes falls back to the default. */
 #pragma once
 
 #include <stddef.h>
@@ -83,6 +85,13 @@ void line_format_line(struct line_format *f, enum log_stream stream, const char 
  * into out (size LINE_FORMAT_TS_MAX), in local time. Returns the length, 0
  * when the result does not fit or is empty. */
 size_t line_format_timestamp(const char *date_format, int64_t wall_ms, char *out);
+
+/* Translates a PM2 date format (dayjs / moment tokens: YYYY YY MMMM MMM
+ * MM M DD D dddd ddd d HH H hh h mm m ss s SSS A a ZZ Z X x, text in
+ * [brackets] kept as is) into the strftime form above, into out (size
+ * out_size). Other characters are kept ('%' doubled). Returns 0 or
+ * -EINVAL when the result does not fit. */
+int line_format_pm2_date(const char *in, char *out, size_t out_size);
 
 /* Writes data as the inside of a JSON string (see the rules above) to sink. */
 void line_format_json_escape(const char *data, size_t len, line_format_sink sink, void *ctx);

@@ -234,6 +234,38 @@ int log_file_flush(struct log_file *f)
     return write_out(f, NULL, 0);
 }
 
+/* Copies len bytes. Lines are short and come a few pieces at a time (a
+ * timestamp, the line, its newline), and musl's memcpy pays a fixed
+ * `rep movs` start-up on every call, so copies of up to 64 bytes are done
+ * with fixed-size moves that overlap at the end instead. */
+static inline void copy_bytes(char *dst, const char *src, size_t len)
+{
+    uint64_t a, b, c, d;
+    if (len >= 8 && len <= 16) {
+        __builtin_memcpy(&a, src, 8);
+        __builtin_memcpy(&b, src + len - 8, 8);
+        __builtin_memcpy(dst, &a, 8);
+        __builtin_memcpy(dst + len - 8, &b, 8);
+    } else if (len > 16 && len <= 32) {
+        __builtin_memcpy(&a, src, 8);
+        __builtin_memcpy(&b, src + 8, 8);
+        __builtin_memcpy(&c, src + len - 16, 8);
+        __builtin_memcpy(&d, src + len - 8, 8);
+        __builtin_memcpy(dst, &a, 8);
+        __builtin_memcpy(dst + 8, &b, 8);
+        __builtin_memcpy(dst + len - 16, &c, 8);
+        __builtin_memcpy(dst + len - 8, &d, 8);
+    } else if (len > 32 && len <= 64) {
+        copy_bytes(dst, src, 32);
+        copy_bytes(dst + len - 32, src + len - 32, 32);
+    } else if (len < 8) {
+        for (size_t i = 0; i < len; i++)
+            dst[i] = src[i];
+    } else {
+        memcpy(dst, src, len);
+    }
+}
+
 void log_file_put(struct log_file *f, const char *data, size_t len)
 {
     if (len == 0)
@@ -250,7 +282,7 @@ void log_file_put(struct log_file *f, const char *data, size_t len)
                 return;
             }
         }
-        memcpy(f->buf + f->len, data, len);
+        copy_bytes(f->buf + f->len, data, len);
         f->len += len;
         return;
     }
@@ -262,7 +294,7 @@ void log_file_put(struct log_file *f, const char *data, size_t len)
         drop(f, len);
         return;
     }
-    memcpy(f->buf + f->len, data, len);
+    copy_bytes(f->buf + f->len, data, len);
     f->len += len;
 }
 
@@ -281,6 +313,15 @@ int log_file_size_reached(const struct log_file *f)
     if (f->max_size == 0 || !f->regular || f->size + f->len < f->max_size)
         return 0;
     return f->rotate_retry_at == 0 || mono_ms() >= f->rotate_retry_at;
+}
+
+uint64_t log_file_room(const struct log_file *f)
+{
+    if (f->max_size == 0 || !f->regular ||
+        (f->rotate_retry_at != 0 && mono_ms() < f->rotate_retry_at))
+        return UINT64_MAX;
+    uint64_t used = f->size + f->len;
+    return used >= f->max_size ? 0 : f->max_size - used;
 }
 
 /* After a failed or contended rotation, size checks wait a little so a

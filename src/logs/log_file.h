@@ -91,6 +91,11 @@ int log_file_tick(struct log_file *f, int64_t now);
 /* Returns 1 if the file has reached max_size (counting what is buffered). */
 int log_file_size_reached(const struct log_file *f);
 
+/* Bytes that can still be put before the file reaches max_size (0 when it
+ * has), or UINT64_MAX when size rotation does not apply now (no max_size,
+ * not a regular file, or rotation paused after a failure). */
+uint64_t log_file_room(const struct log_file *f);
+
 /* Rotates the file: flushes, locks, and if the path still names our file
  * and `why` holds, renames it to its rotated name (log_name.h) for the
  * wall-clock time wall_ms and opens a new file at path. The rotated path is

@@ -216,55 +216,98 @@ static size_t open_next_rotated(struct log_follow *f, char **names, size_t n, si
     return n;
 }
 
+/* 1 if the rotated file `name` is the file fd holds. */
+static int holds(const struct log_follow *f, const char *name)
+{
+    char full[PATH_MAX];
+    struct stat st;
+    if (snprintf(full, sizeof(full), "%s/%s", f->dir, name) >= (int)sizeof(full))
+        return 0;
+    return stat(full, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino;
+}
+
+/* Moves on from the rotated file `left` (NULL: unknown) to the next file
+ * of the log. Returns 1 when done, 0 when a file vanished under us (try
+ * again). */
+static int advance_from(struct log_follow *f, const char *left)
+{
+    char **names;
+    size_t n;
+    if (left) {
+        if (log_name_list_rotated(f->path, &names, &n) < 0)
+            n = 0, names = NULL;
+        size_t i = first_newer(names, n, left);
+        size_t opened = open_next_rotated(f, names, n, i);
+        log_name_free_list(names, n);
+        if (opened < n)
+            return 1;
+    }
+    /* no rotated file after the one left: the current file */
+    if (open_current(f) < 0 || !left)
+        return 1;
+    /* the log may have rotated between the listing and the open: then the
+     * first rotated file after the one left is either the file just opened
+     * (read it by that name) or a file that we must read first */
+    if (log_name_list_rotated(f->path, &names, &n) < 0)
+        return 1;
+    size_t i = first_newer(names, n, left);
+    while (i < n && is_gz(names[i]))
+        i++;
+    int done = 1;
+    if (i < n && holds(f, names[i])) {
+        f->rotated_name = strdup(names[i]);
+        f->by_path = f->rotated_name == NULL;
+    } else if (i < n) {
+        close_file(f);
+        done = open_next_rotated(f, names, n, i) < n;
+    }
+    log_name_free_list(names, n);
+    return done;
+}
+
 /* The file being read is finished: moves to the next file of the log. */
 static void advance(struct log_follow *f)
 {
     char *left = f->rotated_name ? strdup(f->rotated_name) : NULL;
-    dev_t dev = f->dev;
-    ino_t ino = f->ino;
-    int had_file = f->fd >= 0;
-    close_file(f);
-
-    for (int attempt = 0; attempt < 3; attempt++) {
+    if (!left && f->fd >= 0) {
+        /* the current file was rotated: find its new name by inode */
         char **names;
         size_t n;
-        if (log_name_list_rotated(f->path, &names, &n) < 0)
-            n = 0, names = NULL;
-        if (!left && had_file) {
-            ssize_t i = find_by_inode(f, names, n, dev, ino);
+        if (log_name_list_rotated(f->path, &names, &n) == 0) {
+            ssize_t i = find_by_inode(f, names, n, f->dev, f->ino);
             if (i >= 0)
                 left = strdup(names[i]);
-        }
-        if (left && open_next_rotated(f, names, n, first_newer(names, n, left)) < n) {
             log_name_free_list(names, n);
-            break;
         }
-        log_name_free_list(names, n);
-
-        /* no rotated file after the one left: the current file */
-        if (open_current(f) < 0 || !left)
-            break;
-        /* a rotation between the listing and the open would make us skip
-         * a file: check that every newer rotated file is the one we hold */
-        if (log_name_list_rotated(f->path, &names, &n) < 0)
-            break;
-        size_t i = first_newer(names, n, left);
-        ssize_t mine = find_by_inode(f, names, n, f->dev, f->ino);
-        int missed = 0;
-        for (size_t k = i; k < n; k++)
-            if ((ssize_t)k != mine && !is_gz(names[k]))
-                missed = 1; /* a readable file we would skip */
-        if (!missed && mine >= 0 && (size_t)mine >= i) {
-            /* ours was rotated right after we opened it: read it by name */
-            f->rotated_name = strdup(names[mine]);
-            f->by_path = 0;
-        }
-        log_name_free_list(names, n);
-        if (!missed)
-            break;
-        close_file(f);
     }
-    free(left);
+    close_file(f);
+    /* remembered: if the next file cannot be opened now, the next read
+     * starts again from here rather than from whatever is current (NULL:
+     * the file left is gone, compressed or moved away, so the current
+     * file is all we can go on with) */
+    free(f->cursor);
+    f->cursor = left;
+    for (int attempt = 0; attempt < 8; attempt++)
+        if (advance_from(f, f->cursor))
+            break;
+}
+
+/* Opens the file to read when none is open: the one after the cursor, or
+ * the current file. Returns 0 or a negative errno. */
+static int reopen(struct log_follow *f)
+{
+    if (!f->cursor)
+        return open_current(f);
+    (void)advance_from(f, f->cursor);
+    return f->fd >= 0 ? 0 : -ENOENT;
+}
+
+static void forget(struct log_follow *f)
+{
+    close_file(f);
+    free(f->cursor);
+    f->cursor = NULL;
+    line_splitter_free(&f->split);
 }
 
 int log_follow_start(struct log_follow *f, unsigned n_lines, uint64_t *backlog)
@@ -272,8 +315,7 @@ int log_follow_start(struct log_follow *f, unsigned n_lines, uint64_t *backlog)
     struct stat st = {0};
     uint64_t size = 0, off = 0, total = 0;
     unsigned found = 0;
-    close_file(f);
-    line_splitter_free(&f->split);
+    forget(f);
     if (backlog)
         *backlog = 0;
     int r = open_current(f);
@@ -350,8 +392,7 @@ int log_follow_start(struct log_follow *f, unsigned n_lines, uint64_t *backlog)
 
 int log_follow_start_at_beginning(struct log_follow *f)
 {
-    close_file(f);
-    line_splitter_free(&f->split);
+    forget(f);
     int r = open_current(f);
     return r == -ENOENT ? 0 : r;
 }
@@ -402,7 +443,7 @@ int log_follow_read(struct log_follow *f, uint64_t budget, log_follow_cb cb, voi
 {
     uint64_t left = budget;
     for (int hop = 0; hop < FOLLOW_MAX_HOPS; hop++) {
-        if (f->fd < 0 && open_current(f) < 0)
+        if (f->fd < 0 && reopen(f) < 0)
             return 0; /* nothing there yet */
         int r = drain(f, &left, cb, ctx);
         if (r != 0) {
@@ -436,8 +477,7 @@ void log_follow_finish(struct log_follow *f, log_follow_cb cb, void *ctx)
 
 void log_follow_free(struct log_follow *f)
 {
-    close_file(f);
-    line_splitter_free(&f->split);
+    forget(f);
     free(f->path);
     free(f->dir);
     f->path = f->dir = NULL;

@@ -67,6 +67,7 @@ struct log_follow {
     ino_t ino;          /* */
     int by_path;        /* fd was opened through path (it is, or was, the current file) */
     char *rotated_name; /* base name of the rotated file fd is, when known; owned */
+    char *cursor;       /* base name of the last rotated file read to its end; owned */
     uint64_t pos;       /* next byte of fd to read */
     struct line_splitter split;
     uint64_t skipped_files; /* compressed rotated files that could not be read */

@@ -140,7 +140,8 @@ int log_sources_parse(const char *text, size_t len, const char *target, unsigned
         r = -ENOENT;
         goto done;
     }
-    qsort(picks, n_picks, sizeof(*picks), by_id);
+    if (n_picks > 1)
+        qsort(picks, n_picks, sizeof(*picks), by_id);
     for (i = 0; i < n_picks && r == 0; i++)
         r = add_instance(out, &picks[i], streams);
 done:

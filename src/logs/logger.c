@@ -163,6 +163,68 @@ static void on_line(void *ctx, const char *line, size_t len, enum line_end end)
     lg->lines++;
 }
 
+/* Raw lines without timestamps go to the files as they came: the complete
+ * lines of a chunk are put in one piece (a copy per chunk, not per line),
+ * cut only where a file reaches max_size so that rotation still happens
+ * between the same lines as line by line. Only the unfinished last line
+ * goes through the splitter. */
+static int can_pass_through(const struct logger *lg)
+{
+    return lg->fmt.format == LOG_FORMAT_RAW && !lg->fmt.timestamps;
+}
+
+static uint64_t count_lines(const char *p, size_t len)
+{
+    uint64_t n = 0;
+    const char *end = p + len;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
+static void feed_raw(struct logger *lg, struct logger_stream *s, const char *data, size_t len)
+{
+    if (line_splitter_pending(&s->split) > 0 || s->in_split) {
+        /* the chunk ends a line begun earlier: finish it line by line */
+        const char *nl = memchr(data, '\n', len);
+        size_t head = nl ? (size_t)(nl - data) + 1 : len;
+        (void)line_splitter_feed(&s->split, data, head, on_line, s);
+        data += head;
+        len -= head;
+        if (len == 0 || s->in_split || line_splitter_pending(&s->split) > 0) {
+            (void)line_splitter_feed(&s->split, data, len, on_line, s);
+            return;
+        }
+    }
+    const char *last_nl = memrchr(data, '\n', len);
+    size_t whole = last_nl ? (size_t)(last_nl - data) + 1 : 0;
+    const char *p = data;
+    size_t left = whole;
+    while (left > 0) {
+        uint64_t room = UINT64_MAX;
+        for (unsigned i = 0; i < s->n_targets; i++) {
+            if (log_file_size_reached(s->targets[i]))
+                rotate_file(lg, s->targets[i], LOG_ROTATE_SIZE);
+            room = MIN(room, log_file_room(s->targets[i]));
+        }
+        size_t take = left;
+        if (room < left) {
+            /* up to the end of the line that makes a file reach max_size */
+            size_t from = room > 0 ? (size_t)room - 1 : 0;
+            const char *nl = memchr(p + from, '\n', left - from);
+            take = (size_t)(nl - p) + 1; /* found: the block ends with '\n' */
+        }
+        lg->lines += count_lines(p, take);
+        sink_targets(s, p, take);
+        p += take;
+        left -= take;
+    }
+    if (len > whole)
+        (void)line_splitter_feed(&s->split, data + whole, len - whole, on_line, s);
+}
+
 /* --- batches: tick before, flush after --- */
 
 static void on_idle(struct ev_loop *loop, void *data);
@@ -242,7 +304,9 @@ static int read_stream(struct logger *lg, struct logger_stream *s, size_t budget
         }
         if (n == 0)
             return 1;
-        if (s->n_targets > 0) {
+        if (s->n_targets > 0 && can_pass_through(lg)) {
+            feed_raw(lg, s, buf, (size_t)n);
+        } else if (s->n_targets > 0) {
             line_format_set_time(&lg->fmt, wall_ms());
             (void)line_splitter_feed(&s->split, buf, (size_t)n, on_line, s);
         }
@@ -482,4 +546,9 @@ void logger_free(struct logger *lg)
     line_format_free(&lg->fmt);
     free(lg->read_buf);
     free(lg);
+}
+
+pid_t logger_helper_pid(const struct logger *lg)
+{
+    return lg->comp.pid;
 }

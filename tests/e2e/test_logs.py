@@ -130,8 +130,10 @@ def test_timestamp_on_every_line_of_multiline_chunks(drover, app):
     drover.run("start", app("chunky.py"), "--name", "ch", "--time", env={"ERR": "1"})
     drover.run("start", app("chunky.py"), "--name", "fmt", "--time", "--log-date-format",
                "%H:%M:%S.%L")
+    drover.run("start", app("chunky.py"), "--name", "pm2", "--time", "--log-date-format",
+               "YYYY-MM-DD HH:mm:ss.SSS Z")  # PM2's (dayjs) tokens
     drover.run("start", app("chunky.py"), "--name", "js", "--log-type", "json")
-    for name in ("ch", "fmt", "js"):
+    for name in ("ch", "fmt", "pm2", "js"):
         wait_file_has(drover.log_path(name), b"chunks done")
     wait_until(lambda: os.path.getsize(drover.log_path("ch", "error")) >= 50 * 7 * 19,
                what="stderr chunks")
@@ -148,6 +150,12 @@ def test_timestamp_on_every_line_of_multiline_chunks(drover, app):
     assert len(lines) == 50 * 7 + 1
     for ln in lines:
         assert re.fullmatch(rb"\d\d:\d\d:\d\d\.\d{3}: (chunk \d+ line \d|chunks done)", ln), ln
+
+    lines = open(drover.log_path("pm2"), "rb").read().splitlines()
+    assert len(lines) == 50 * 7 + 1
+    for ln in lines:
+        assert re.match(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d\d:\d\d: chunk", ln) or \
+            ln.endswith(b": chunks done"), ln
 
     objs = [json.loads(ln) for ln in open(drover.log_path("js"), "rb").read().splitlines()]
     assert len(objs) == 50 * 7 + 1
@@ -330,6 +338,9 @@ def test_logs_lines_exact(drover, app):
                                                 "--json", "--timestamp").stdout.splitlines()]
     assert len(objs) == 2 and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", o["timestamp"])
                                   for o in objs)
+    out = drover.run("logs", "five", "--lines", "1", "--nostream", "--out",
+                     "--timestamp=YYYY [at] HH:mm").stdout
+    assert re.fullmatch(rf"{i}\|five \| \d{{4}} at \d\d:\d\d: done\n", out), out
 
     # colours only on a terminal without NO_COLOR: never in a pipe
     out = drover.run("logs", "five", "--lines", "1", "--nostream", env={"NO_COLOR": ""}).stdout

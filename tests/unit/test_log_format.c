@@ -270,6 +270,19 @@ static void test_timestamp_every_line(void **state)
     line_format_free(&f);
 }
 
+/* Formats the line "x" at T0 with timestamps in date_format. */
+static void check_stamped_x(const char *date_format, const char *want)
+{
+    struct line_format f;
+    assert_int_equal(line_format_init(&f, LOG_FORMAT_RAW, 1, date_format, "app", 0), 0);
+    line_format_set_time(&f, T0);
+    size_t n;
+    char *s = fmt_line(&f, LOG_STREAM_OUT, "x", 1, LINE_END_NEWLINE, &n);
+    assert_string_equal(s, want);
+    free(s);
+    line_format_free(&f);
+}
+
 static void test_timestamp_extension(void **state)
 {
     (void)state;
@@ -292,20 +305,49 @@ static void test_timestamp_extension(void **state)
     memset(fmt100, 0, sizeof(fmt100));
     for (int i = 0; i < 50; i++)
         memcpy(fmt100 + 2 * i, "%Y", 2); /* 100 bytes of format, 200 of output */
-    assert_int_equal(line_format_init(&f, LOG_FORMAT_RAW, 1, fmt100, "app", 0), 0);
-    line_format_set_time(&f, T0);
-    size_t n;
-    char *s = fmt_line(&f, LOG_STREAM_OUT, "x", 1, LINE_END_NEWLINE, &n);
-    assert_string_equal(s, "2026-11-21T10:00:00.123+0000: x\n");
-    free(s);
-    line_format_free(&f);
+    check_stamped_x(fmt100, "2026-11-21T10:00:00.123+0000: x\n");
 
     /* local time is honoured */
     setenv("TZ", "UTC-2", 1);
     tzset();
     assert_int_equal(line_format_timestamp(LINE_FORMAT_DEFAULT_DATE, T0, out), 28);
     assert_string_equal(out, "2026-11-21T12:00:00.123+0200");
+    assert_int_equal(line_format_timestamp("%H:%M %:z", T0, out), 12);
+    assert_string_equal(out, "12:00 +02:00");
+    setenv("TZ", "<-0330>3:30", 1);
+    tzset();
+    assert_int_equal(line_format_timestamp("%:z|%z", T0, out), 12);
+    assert_string_equal(out, "-03:30|-0330");
     setup_utc(NULL);
+}
+
+/* PM2's dayjs formats are translated; strftime formats are left alone */
+static void test_pm2_date_format(void **state)
+{
+    (void)state;
+    char fmt[LINE_FORMAT_TS_MAX], out[LINE_FORMAT_TS_MAX];
+    static const struct {
+        const char *pm2, *strftime, *at_t0;
+    } cases[] = {
+        {"YYYY-MM-DD HH:mm:ss", "%Y-%m-%d %H:%M:%S", "2026-11-21 10:00:00"},
+        {"YYYY-MM-DDTHH:mm:ss.SSS Z", "%Y-%m-%dT%H:%M:%S.%L %:z", "2026-11-21T10:00:00.123 +00:00"},
+        {"DD/MM/YY hh:mm A ZZ", "%d/%m/%y %I:%M %p %z", "21/11/26 10:00 AM +0000"},
+        {"ddd D MMM, dddd M/D MMMM", "%a %-d %b, %A %-m/%-d %B",
+         "Sat 21 Nov, Saturday 11/21 November"},
+        {"[at] H[h]m [100%]", "at %-Hh%-M 100%%", "at 10h0 100%"},
+        {"X x", "%s %s%L", "1795255200 1795255200123"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(line_format_pm2_date(cases[i].pm2, fmt, sizeof(fmt)), 0);
+        assert_string_equal(fmt, cases[i].strftime);
+        assert_true(line_format_timestamp(fmt, T0, out) > 0);
+        assert_string_equal(out, cases[i].at_t0);
+    }
+    assert_int_equal(line_format_pm2_date("YYYY", fmt, 3), 0);
+    assert_int_equal(line_format_pm2_date("YYYY", fmt, 2), -EINVAL);
+
+    /* the formatter translates a format without '%' */
+    check_stamped_x("HH:mm:ss.SSS", "10:00:00.123: x\n");
 }
 
 static char *escape(const char *data, size_t len)
@@ -540,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_raw_lines),
         cmocka_unit_test(test_timestamp_every_line),
         cmocka_unit_test(test_timestamp_extension),
+        cmocka_unit_test(test_pm2_date_format),
         cmocka_unit_test(test_json_escape_rules),
         cmocka_unit_test(test_json_lines),
         cmocka_unit_test(test_json_fuzz),
