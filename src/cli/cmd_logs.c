@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -518,6 +519,13 @@ int cmd_logs(struct cli *c)
     for (size_t i = 0; i < srcs.n; i++)
         L.name_width = MAX(L.name_width, (int)MIN(strlen(srcs.items[i].app_name), 100));
 
+    /* one fd per followed file: hundreds of instances pass the usual
+     * soft limit of 1024 */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
     setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
     if (!L.o.nostream) {
         L.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
