@@ -51,6 +51,12 @@ static char *log_path(const struct daemon *d, const struct inst *inst, const cha
     int per = per_instance_logs(inst);
     if (cfg_bool(c, "disable_logs", 0))
         return NULL;
+    char resolved[4096];
+    if (configured && configured[0] != '/' && strcmp(configured, "NULL") != 0) {
+        /* PM2 resolves relative log paths against the app's cwd */
+        snprintf(resolved, sizeof(resolved), "%s/%s", cfg_str(c, "cwd", "/"), configured);
+        configured = resolved;
+    }
     if (configured) {
         if (strcmp(configured, "/dev/null") == 0 || strcmp(configured, "NULL") == 0)
             return NULL;
@@ -340,8 +346,9 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
         kv_add(sb, "log_err", inst->log_err);
     if (inst->log_combined)
         kv_add(sb, "log_combined", inst->log_combined);
-    kv_add_i64(sb, "log_time", cfg_bool(c, "time", 0));
+    /* PM2: a log_date_format alone also turns timestamps on */
     const char *df = cfg_str(c, "log_date_format", NULL);
+    kv_add_i64(sb, "log_time", cfg_bool(c, "time", 0) || df);
     if (df)
         kv_add(sb, "log_date_format", df);
     kv_add(sb, "log_type", cfg_str(c, "log_type", "raw"));

@@ -263,3 +263,17 @@ def test_no_autorestart_and_stop_exit_codes(drover, app):
                env={"CODE": "7", "AFTER": "0.2"})
     drover.wait_status("codes", "stopped")
     assert "stop_exit_codes" in drover.json("describe", "codes")[0]["reason"]
+
+
+def test_relative_log_paths_and_date_format_alone(drover, app, tmpdir_path):
+    work = os.path.join(tmpdir_path, "work")
+    os.makedirs(work)
+    drover.run("start", app("crasher.sh"), "--name", "rel", "--no-autorestart", "-o",
+               "rel-out.log", "--log-date-format", "%Y", env={"AFTER": "0", "CODE": "0"},
+               cwd=work)
+    path = os.path.join(work, "rel-out.log")
+    wait_until(lambda: os.path.exists(path) and "crasher started" in open(path).read(),
+               what="log at the app's cwd")
+    line = open(path).read().splitlines()[0]
+    assert re.match(r"^\d{4}: crasher started", line), line
+    assert drover.proc("rel")["log_out"] == path

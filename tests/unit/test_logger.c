@@ -494,6 +494,13 @@ static void test_idle_memory(void **state)
     self_feed(loop, p[1], "m", 0, 20000);
     run_until_lines(loop, lg, 20000);
     size_t busy = mallinfo2().uordblks - before;
+    if (busy == 0) {
+        /* another allocator (valgrind) keeps no statistics */
+        close(p[1]);
+        logger_free(lg);
+        ev_loop_free(loop);
+        skip();
+    }
     run_for(loop, 3300);
     size_t idle = mallinfo2().uordblks - before;
     print_message("    logger memory: %zu bytes busy, %zu bytes idle\n", busy, idle);
