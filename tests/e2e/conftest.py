@@ -139,6 +139,26 @@ def drover(tmpdir_path):
 
 
 @pytest.fixture
+def tiny_fs(tmpdir_path):
+    """Mounts a small tmpfs: tiny_fs("name", "256k") returns its path; it is
+    unmounted at teardown. Skips the test when mounting is not allowed."""
+    mounts = []
+
+    def mount(name, size):
+        path = os.path.join(tmpdir_path, name)
+        os.makedirs(path, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs (needs root): {r.stderr.strip()}")
+        mounts.append(path)
+        return path
+    yield mount
+    for path in reversed(mounts):
+        subprocess.run(["umount", "-l", path], capture_output=True)
+
+
+@pytest.fixture
 def app():
     """Path of a test app in tests/apps."""
     def path(name):

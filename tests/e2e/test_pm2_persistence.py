@@ -86,14 +86,9 @@ def test_save_with_nothing_running_needs_force_and_cleardump(drover, app):
     assert drover.procs() == []
 
 
-def test_enospc_during_save_keeps_the_old_dump(drover, tmpdir_path, app):
+def test_enospc_during_save_keeps_the_old_dump(drover, tmpdir_path, app, tiny_fs):
     # a small tmpfs as DROVER_HOME: the daemon's files fit, a big dump does not
-    home = os.path.join(tmpdir_path, "small")
-    os.makedirs(home)
-    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", home],
-                       capture_output=True, text=True)
-    if m.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs (needs root): {m.stderr.strip()}")
+    home = tiny_fs("small", "1m")
     try:
         drover.home = home
         drover.env["DROVER_HOME"] = home
@@ -116,7 +111,6 @@ def test_enospc_during_save_keeps_the_old_dump(drover, tmpdir_path, app):
         drover.run("kill")
     finally:
         drover.run("kill", check=False)
-        subprocess.run(["umount", "-l", home], capture_output=True)
 
 
 def test_startup_print_and_unit_file(drover, tmpdir_path, app):
