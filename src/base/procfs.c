@@ -42,32 +42,42 @@ uint64_t proc_boot_ms(void)
 }
 
 /* Parses the text of /proc/<pid>/stat. The command name (field 2) may hold
- * spaces and parentheses, so parsing restarts after its last ')'. */
+ * spaces and parentheses, so parsing restarts after its last ')'. Fields
+ * from 3 on are space-separated: state(3) ppid(4) pgrp(5) ... utime(14)
+ * stime(15) ... starttime(22) vsize(23) rss(24). */
 static int parse_stat(const char *text, pid_t pid, struct proc_stat *out)
 {
     const char *rp = strrchr(text, ')');
-    if (!rp || rp[1] != ' ')
+    if (!rp || rp[1] != ' ' || !rp[2])
         return -EINVAL;
     const char *p = rp + 2;
-    /* fields from 3: state ppid pgrp session tty tpgid flags minflt cminflt
-     * majflt cmajflt utime(14) stime(15) cutime cstime priority nice
-     * num_threads itrealvalue starttime(22) vsize rss(24) */
-    char state;
-    long ppid, pgid;
-    unsigned long long utime, stime, start, rss;
-    int n = sscanf(p,
-                   "%c %ld %ld %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
-                   "%*d %llu %*u %llu",
-                   &state, &ppid, &pgid, &utime, &stime, &start, &rss);
-    if (n != 7)
-        return -EINVAL;
     out->pid = pid;
-    out->ppid = (pid_t)ppid;
-    out->pgid = (pid_t)pgid;
-    out->state = state;
-    out->cpu_ticks = utime + stime;
-    out->start_time = start;
-    out->rss_bytes = rss * (uint64_t)page_size();
+    out->state = *p;
+    unsigned long long f[25] = {0};
+    int field = 3;
+    while (*p && field < 24) {
+        while (*p && *p != ' ')
+            p++;
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        field++;
+        int neg = *p == '-';
+        if (neg)
+            p++;
+        unsigned long long v = 0;
+        while (*p >= '0' && *p <= '9')
+            v = v * 10 + (unsigned long long)(*p++ - '0');
+        f[field] = neg ? (unsigned long long)-(long long)v : v;
+    }
+    if (field < 24)
+        return -EINVAL;
+    out->ppid = (pid_t)f[4];
+    out->pgid = (pid_t)f[5];
+    out->cpu_ticks = f[14] + f[15];
+    out->start_time = f[22];
+    out->rss_bytes = f[24] * (uint64_t)page_size();
     return 0;
 }
 
@@ -91,6 +101,14 @@ int proc_read_stat(pid_t pid, struct proc_stat *out)
     char path[64];
     snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
     return read_stat_at(AT_FDCWD, path, pid, out);
+}
+
+static int by_ppid(const void *a, const void *b)
+{
+    const struct proc_stat *x = a, *y = b;
+    if (x->ppid != y->ppid)
+        return x->ppid < y->ppid ? -1 : 1;
+    return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
 int proc_table_load(struct proc_table *t)
@@ -126,6 +144,7 @@ int proc_table_load(struct proc_table *t)
         t->procs[t->n++] = st;
     }
     closedir(d);
+    qsort(t->procs, t->n, sizeof(t->procs[0]), by_ppid);
     return 0;
 }
 
@@ -136,24 +155,36 @@ void proc_table_free(struct proc_table *t)
     t->n = 0;
 }
 
-/* Breadth-first walk: a queue of parents whose children are still to find.
- * O(n * depth) over the snapshot, which stays small for real trees. */
-size_t proc_table_descendants(const struct proc_table *t, pid_t root, pid_t *out, size_t max)
+/* First index whose ppid is >= ppid (procs sorted by ppid). */
+static size_t first_child(const struct proc_table *t, pid_t ppid)
 {
-    size_t found = 0, stored = 0;
-    size_t qcap = 64, qhead = 0, qtail = 0;
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->procs[mid].ppid < ppid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t proc_table_walk(const struct proc_table *t, pid_t root,
+                       void (*visit)(const struct proc_stat *p, void *data), void *data)
+{
+    size_t found = 0, qcap = 64, qhead = 0, qtail = 0;
     pid_t *queue = malloc(qcap * sizeof(pid_t));
     if (!queue)
         return 0;
     queue[qtail++] = root;
     while (qhead < qtail) {
         pid_t parent = queue[qhead++];
-        for (size_t i = 0; i < t->n; i++) {
-            if (t->procs[i].ppid != parent || t->procs[i].pid == root)
+        for (size_t i = first_child(t, parent); i < t->n && t->procs[i].ppid == parent; i++) {
+            const struct proc_stat *p = &t->procs[i];
+            if (p->pid == root || p->pid == parent)
                 continue;
             found++;
-            if (stored < max)
-                out[stored++] = t->procs[i].pid;
+            visit(p, data);
             if (qtail == qcap) {
                 pid_t *nq = realloc(queue, qcap * 2 * sizeof(pid_t));
                 if (!nq)
@@ -161,7 +192,7 @@ size_t proc_table_descendants(const struct proc_table *t, pid_t root, pid_t *out
                 queue = nq;
                 qcap *= 2;
             }
-            queue[qtail++] = t->procs[i].pid;
+            queue[qtail++] = p->pid;
         }
     }
 done:
@@ -169,32 +200,40 @@ done:
     return found;
 }
 
-static const struct proc_stat *table_find(const struct proc_table *t, pid_t pid)
+struct collect_ctx {
+    pid_t *out;
+    size_t max, stored;
+};
+
+static void collect_pid(const struct proc_stat *p, void *data)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (t->procs[i].pid == pid)
-            return &t->procs[i];
-    return NULL;
+    struct collect_ctx *c = data;
+    if (c->stored < c->max)
+        c->out[c->stored++] = p->pid;
 }
 
-int proc_table_tree_usage(const struct proc_table *t, pid_t root, uint64_t *rss_bytes,
-                          uint64_t *cpu_ticks)
+size_t proc_table_descendants(const struct proc_table *t, pid_t root, pid_t *out, size_t max)
 {
-    const struct proc_stat *r = table_find(t, root);
-    if (!r)
-        return -ENOENT;
-    uint64_t rss = r->rss_bytes, cpu = r->cpu_ticks;
-    pid_t kids[1024];
-    size_t n = proc_table_descendants(t, root, kids, ARRAY_SIZE(kids));
-    n = MIN(n, ARRAY_SIZE(kids));
-    for (size_t i = 0; i < n; i++) {
-        const struct proc_stat *k = table_find(t, kids[i]);
-        if (k) {
-            rss += k->rss_bytes;
-            cpu += k->cpu_ticks;
-        }
-    }
-    *rss_bytes = rss;
-    *cpu_ticks = cpu;
-    return 0;
+    struct collect_ctx c = {out, max, 0};
+    return proc_table_walk(t, root, collect_pid, &c);
+}
+
+struct usage_ctx {
+    uint64_t rss, ticks;
+};
+
+static void add_usage(const struct proc_stat *p, void *data)
+{
+    struct usage_ctx *u = data;
+    u->rss += p->rss_bytes;
+    u->ticks += p->cpu_ticks;
+}
+
+void proc_table_tree_usage(const struct proc_table *t, pid_t root, uint64_t *rss_bytes,
+                           uint64_t *cpu_ticks)
+{
+    struct usage_ctx u = {0, 0};
+    proc_table_walk(t, root, add_usage, &u);
+    *rss_bytes = u.rss;
+    *cpu_ticks = u.ticks;
 }

@@ -28,7 +28,10 @@ long proc_clock_ticks(void);
 /* Milliseconds since boot (CLOCK_BOOTTIME), comparable to start_time. */
 uint64_t proc_boot_ms(void);
 
-/* A snapshot of every process on the machine, for walking trees. */
+/* A snapshot of every process on the machine, for walking trees. procs is
+ * sorted by parent pid, so the children of a process are one contiguous
+ * run found by binary search: walking a tree costs its size, not the
+ * table's. */
 struct proc_table {
     struct proc_stat *procs;
     size_t n;
@@ -39,12 +42,17 @@ struct proc_table {
 int proc_table_load(struct proc_table *t);
 void proc_table_free(struct proc_table *t);
 
+/* Calls visit for every descendant of root (breadth first, root itself
+ * excluded). Returns how many were visited. */
+size_t proc_table_walk(const struct proc_table *t, pid_t root,
+                       void (*visit)(const struct proc_stat *p, void *data), void *data);
+
 /* Fills out[] with the pids of every descendant of root (not root itself),
  * up to max entries; returns how many were found (may exceed max, in which
  * case only max were stored). */
 size_t proc_table_descendants(const struct proc_table *t, pid_t root, pid_t *out, size_t max);
 
-/* Sums rss and cpu ticks over root and all its descendants. Returns 0, or
- * -ENOENT when root is not in the snapshot. */
-int proc_table_tree_usage(const struct proc_table *t, pid_t root, uint64_t *rss_bytes,
-                          uint64_t *cpu_ticks);
+/* Sums rss and cpu ticks over all descendants of root (root itself not
+ * included). */
+void proc_table_tree_usage(const struct proc_table *t, pid_t root, uint64_t *rss_bytes,
+                           uint64_t *cpu_ticks);

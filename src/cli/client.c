@@ -72,7 +72,6 @@ static int start_daemon(struct cli *c)
         .fds = fds,
         .n_fds = 4,
         .new_session = 1,
-        .cgroup_procs_fd = -1,
     };
     pid_t pid;
     const char *step;

@@ -195,9 +195,9 @@ int cmd_send_signal(struct cli *c)
     return ok ? 0 : 1;
 }
 
-static json_t *list_request(struct cli *c)
+static json_t *list_request(struct cli *c, int brief)
 {
-    json_t *req = json_pack("{s:s}", "cmd", "list");
+    json_t *req = json_pack("{s:s, s:b}", "cmd", "list", "brief", brief);
     json_t *reply = NULL;
     int r = client_request(c, req, 1, &reply);
     json_decref(req);
@@ -216,7 +216,8 @@ int cmd_list(struct cli *c)
     for (int i = 0; i < c->argc; i++)
         if (c->argv[i][0] == '-')
             return cli_usage("unknown option '%s' for %s", c->argv[i], c->verb);
-    json_t *reply = list_request(c);
+    /* the table needs a few columns; --json gets the full objects */
+    json_t *reply = list_request(c, !c->json);
     if (!reply)
         return 1;
     json_t *procs = json_object_get(reply, "processes");
@@ -230,7 +231,7 @@ int cmd_list(struct cli *c)
 
 int cmd_jlist(struct cli *c)
 {
-    json_t *reply = list_request(c);
+    json_t *reply = list_request(c, 0);
     if (!reply)
         return 1;
     json_t *shaped = pm2_shape_list(json_object_get(reply, "processes"));

@@ -145,7 +145,6 @@ json_t *node_eval_file(const char *path, char *err, size_t errlen)
         .envp = environ,
         .fds = fds,
         .n_fds = ARRAY_SIZE(fds),
-        .cgroup_procs_fd = -1,
     };
     pid_t pid;
     const char *step = NULL;

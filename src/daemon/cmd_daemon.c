@@ -17,16 +17,26 @@
 
 #define KILL_GRACE_MS 5000
 
+#define EXIT_FLUSH_MAX_MS 3000
+
+static int64_t exit_deadline;
+
 static void on_exit_timer(struct ev_loop *loop, void *data)
 {
-    (void)data;
+    struct daemon *d = data;
+    /* the loop ends once every reply went out (or after a bound) */
+    if (server_output_pending(d) && mono_ms() < exit_deadline) {
+        ev_timer_add(loop, 10, on_exit_timer, d);
+        return;
+    }
     ev_loop_stop(loop);
 }
 
-/* Ends the loop shortly, once the reply had a chance to go out. */
+/* Ends the loop once the replies already queued have been written. */
 static void exit_soon(struct daemon *d)
 {
-    ev_timer_add(d->loop, 50, on_exit_timer, d);
+    exit_deadline = mono_ms() + EXIT_FLUSH_MAX_MS;
+    ev_timer_add(d->loop, 0, on_exit_timer, d);
 }
 
 static void kill_done(struct daemon *d, struct op *op, int timed_out)

@@ -21,9 +21,10 @@ void cmd_ping(struct daemon *d, struct client *c, json_t *req)
 
 void cmd_list(struct daemon *d, struct client *c, json_t *req)
 {
-    (void)req;
+    int brief = json_is_true(json_object_get(req, "brief"));
     stats_sample(d);
-    server_reply(c, json_pack("{s:o}", "processes", describe_all(d)));
+    server_reply(c,
+                 json_pack("{s:o}", "processes", brief ? describe_all_brief(d) : describe_all(d)));
 }
 
 static void describe_done(struct daemon *d, struct op *op, int timed_out)

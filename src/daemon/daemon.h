@@ -47,6 +47,7 @@ struct app {
     json_t *base_env; /* the environment of the CLI that started it (PM2 semantics), owned */
     int64_t created_at;
     struct listener_set *listeners; /* listeners.h; NULL until the app has a socket */
+    size_t n_insts;                 /* kept by the registry */
     struct app_triggers *triggers;  /* triggers/triggers.h; NULL when it has none */
 };
 
@@ -101,11 +102,20 @@ struct daemon {
     int keep_apps_on_exit; /* drover update: leave supervisors running */
     int64_t started_at;
     char cgroup_base[512];     /* cgroup v2 dir for instance cgroups, "" when unusable */
+    int64_t persist_timer;     /* pending state.json write (daemon_persist) */
     struct triggers *triggers; /* watch, cron and memory restarts (triggers/triggers.h) */
 };
 
-/* Writes state.json (apps, instances, next id) atomically. Logs failures. */
+/* Schedules a write of state.json (apps, instances, next id): changes in
+ * one burst (a kill of 1,000 instances) are written once, within
+ * PERSIST_DELAY_MS, and always before the daemon answers a CLI (server.c),
+ * so an acknowledged change survives a daemon crash. */
 void daemon_persist(struct daemon *d);
+
+/* Writes state.json now, atomically, if a write is pending. Logs failures. */
+void daemon_persist_flush(struct daemon *d);
+
+#define PERSIST_DELAY_MS 20
 
 /* Called whenever an instance's snapshot changed or it disappeared: wakes
  * the pending operations (ops.c). */

@@ -91,3 +91,25 @@ json_t *describe_all(const struct daemon *d)
 {
     return describe_some(d, d->reg.insts, d->reg.n_insts);
 }
+
+json_t *describe_all_brief(const struct daemon *d)
+{
+    json_t *arr = json_array();
+    int64_t now = wall_ms();
+    for (size_t i = 0; i < d->reg.n_insts; i++) {
+        const struct inst *in = d->reg.insts[i];
+        const struct inst_snap *s = &in->snap;
+        int running = s->pid > 0;
+        json_array_append_new(
+            arr, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:f, s:I}", "id",
+                           (json_int_t)in->id, "name", in->app->name, "namespace",
+                           cfg_str(in->app->config, "namespace", "default"), "mode",
+                           cfg_is_cluster(in->app->config) ? "cluster" : "fork", "instances",
+                           (json_int_t)in->app->n_insts, "pid", (json_int_t)(running ? s->pid : 0),
+                           "status", s->status, "restarts", (json_int_t)s->restarts, "uptime_ms",
+                           (json_int_t)(running ? now - s->started_at : 0), "cpu",
+                           running ? in->cpu_percent : 0.0, "memory",
+                           (json_int_t)(running ? in->memory_bytes : 0)));
+    }
+    return arr;
+}

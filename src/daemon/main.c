@@ -269,6 +269,7 @@ int main(int argc, char **argv)
     }
     if (!d->keep_apps_on_exit) {
         daemon_persist(d);
+        daemon_persist_flush(d);
         if (d->cgroup_base[0])
             rmdir(d->cgroup_base);
     }

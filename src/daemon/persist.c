@@ -5,6 +5,7 @@
 #include "base/paths.h"
 #include "config/app_config.h"
 #include "daemon/registry.h"
+#include "loop/loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@ static char *dup_or_null(json_t *v)
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-void daemon_persist(struct daemon *d)
+static void write_state(struct daemon *d)
 {
     json_t *apps = json_array();
     for (size_t a = 0; a < d->reg.n_apps; a++) {
@@ -58,6 +59,29 @@ void daemon_persist(struct daemon *d)
     if (r < 0)
         log_error_errno(r, "cannot write %s (the previous state is kept)", path);
     free(text);
+}
+
+static void on_persist_timer(struct ev_loop *loop, void *data)
+{
+    struct daemon *d = data;
+    (void)loop;
+    d->persist_timer = 0;
+    write_state(d);
+}
+
+void daemon_persist(struct daemon *d)
+{
+    if (!d->persist_timer)
+        d->persist_timer = ev_timer_add(d->loop, PERSIST_DELAY_MS, on_persist_timer, d);
+}
+
+void daemon_persist_flush(struct daemon *d)
+{
+    if (!d->persist_timer)
+        return;
+    ev_timer_cancel(d->loop, d->persist_timer);
+    d->persist_timer = 0;
+    write_state(d);
 }
 
 static void load_app(struct daemon *d, json_t *ja)

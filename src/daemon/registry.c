@@ -112,6 +112,7 @@ struct inst *registry_add_inst(struct registry *r, struct app *app, int64_t id)
     memmove(&r->insts[pos + 1], &r->insts[pos], (r->n_insts - pos) * sizeof(r->insts[0]));
     r->insts[pos] = in;
     r->n_insts++;
+    app->n_insts++;
     if (id >= r->next_id)
         r->next_id = id + 1;
     return in;
@@ -124,6 +125,7 @@ void registry_remove_inst(struct registry *r, struct inst *inst)
             continue;
         memmove(&r->insts[i], &r->insts[i + 1], (r->n_insts - i - 1) * sizeof(r->insts[0]));
         r->n_insts--;
+        inst->app->n_insts--;
         free(inst->log_out);
         free(inst->log_err);
         free(inst->log_combined);
@@ -134,11 +136,8 @@ void registry_remove_inst(struct registry *r, struct inst *inst)
 
 size_t registry_count_app_insts(const struct registry *r, const struct app *app)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < r->n_insts; i++)
-        if (r->insts[i]->app == app)
-            n++;
-    return n;
+    (void)r;
+    return app->n_insts;
 }
 
 static int push(struct inst ***out, size_t *n, struct inst *in)

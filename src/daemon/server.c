@@ -43,6 +43,9 @@ void server_reply(struct client *c, json_t *reply)
         json_decref(reply);
         return;
     }
+    /* what a CLI hears about is on disk first: a daemon killed right
+     * after answering still knows it */
+    daemon_persist_flush(c->d);
     if (!json_object_get(reply, "ok"))
         json_object_set_new(reply, "ok", json_true());
     char *text = json_dumps(reply, JSON_COMPACT);
@@ -159,6 +162,15 @@ int server_listen(struct daemon *d)
         return r;
     }
     d->listen_fd = fd;
+    return 0;
+}
+
+int server_output_pending(const struct daemon *d)
+{
+    (void)d;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i] && conn_queued(clients[i]->conn) > 0)
+            return 1;
     return 0;
 }
 

@@ -22,5 +22,8 @@ void server_reply(struct client *c, json_t *reply);
 /* Sends {"ok": false, "error": <message>}. */
 void server_reply_error(struct client *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
+/* True while some reply is still queued for a CLI. */
+int server_output_pending(const struct daemon *d);
+
 /* Closes the listener and every client (daemon exit). */
 void server_close(struct daemon *d);

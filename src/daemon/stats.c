@@ -6,23 +6,6 @@
 
 #include <stdlib.h>
 
-void stats_tree_usage(const struct proc_table *t, pid_t sup, uint64_t *rss, uint64_t *ticks)
-{
-    pid_t kids[4096];
-    size_t n = MIN(proc_table_descendants(t, sup, kids, ARRAY_SIZE(kids)), ARRAY_SIZE(kids));
-    *rss = 0;
-    *ticks = 0;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < t->n; j++) {
-            if (t->procs[j].pid == kids[i]) {
-                *rss += t->procs[j].rss_bytes;
-                *ticks += t->procs[j].cpu_ticks;
-                break;
-            }
-        }
-    }
-}
-
 void stats_sample(struct daemon *d)
 {
     struct proc_table t;
@@ -39,7 +22,7 @@ void stats_sample(struct daemon *d)
             continue;
         }
         uint64_t rss, ticks;
-        stats_tree_usage(&t, in->snap.sup_pid, &rss, &ticks);
+        proc_table_tree_usage(&t, in->snap.sup_pid, &rss, &ticks);
         in->memory_bytes = rss;
         double cpu_s;
         double wall_s;

@@ -245,7 +245,6 @@ static struct suplink *spawn_link(struct daemon *d, struct inst *inst, const str
         .fds = fds,
         .n_fds = n,
         .new_session = 1,
-        .cgroup_procs_fd = -1,
     };
     pid_t pid;
     const char *step;

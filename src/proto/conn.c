@@ -293,6 +293,11 @@ void conn_close_after_flush(struct conn *c)
     ev_io_mod(c->loop, c->fd, wanted_events(c));
 }
 
+size_t conn_queued(const struct conn *c)
+{
+    return c->queued;
+}
+
 int conn_fd(const struct conn *c)
 {
     return c->fd;

@@ -44,6 +44,9 @@ void conn_close_after_flush(struct conn *c);
 /* Closes and frees at once, dropping anything queued. Safe in callbacks. */
 void conn_free(struct conn *c);
 
+/* Bytes queued and not yet written. */
+size_t conn_queued(const struct conn *c);
+
 /* The socket fd (for SO_PEERCRED checks and logging). */
 int conn_fd(const struct conn *c);
 

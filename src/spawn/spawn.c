@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,7 +151,7 @@ static int place_fds(const struct spawn_fd *fds, size_t n)
     return 0;
 }
 
-NORETURN static void child_main(const struct spawn_opts *o, int errfd)
+NORETURN static void child_main(const struct spawn_opts *o, int errfd, int in_cgroup)
 {
     /* default dispositions and an empty mask: the supervisor blocks signals
      * for its signalfd and ignores SIGPIPE; the app must not inherit that */
@@ -166,8 +167,12 @@ NORETURN static void child_main(const struct spawn_opts *o, int errfd)
 
     if (o->new_session && setsid() < 0)
         child_fail(errfd, STEP_SETSID);
-    if (o->cgroup_procs_fd >= 0 && write(o->cgroup_procs_fd, "0", 1) != 1)
-        child_fail(errfd, STEP_CGROUP);
+    if (o->into_cgroup && !in_cgroup) {
+        int procs = openat(o->cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (procs < 0 || write(procs, "0", 1) != 1)
+            child_fail(errfd, STEP_CGROUP);
+        close(procs);
+    }
 
     /* the error pipe must survive place_fds: move it out of the way and
      * keep it listed so close_fds_from leaves it open (it is CLOEXEC) */
@@ -222,6 +227,33 @@ NORETURN static void child_main(const struct spawn_opts *o, int errfd)
     child_fail(errfd, STEP_EXEC);
 }
 
+/* The clone3(2) arguments this file uses (struct clone_args, kernel ABI). */
+struct clone3_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size, cgroup;
+};
+#define DROVER_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* fork(), or clone3() into the cgroup. *in_cgroup tells which happened. */
+static pid_t fork_child(const struct spawn_opts *o, int *in_cgroup)
+{
+    *in_cgroup = 0;
+    if (o->into_cgroup) {
+        struct clone3_args args;
+        memset(&args, 0, sizeof(args));
+        args.flags = DROVER_CLONE_INTO_CGROUP;
+        args.exit_signal = SIGCHLD;
+        args.cgroup = (uint64_t)o->cgroup_dir_fd;
+        long r = syscall(SYS_clone3, &args, sizeof(args));
+        if (r >= 0) {
+            *in_cgroup = 1;
+            return (pid_t)r;
+        }
+        /* ENOSYS (old kernel), E2BIG (older ABI), EOPNOTSUPP: migrate instead */
+    }
+    return fork();
+}
+
 int spawn_process(const struct spawn_opts *o, pid_t *pid, const char **failed_step)
 {
     int pipefd[2];
@@ -229,7 +261,8 @@ int spawn_process(const struct spawn_opts *o, pid_t *pid, const char **failed_st
         *failed_step = "fork";
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return neg_errno();
-    pid_t child = fork();
+    int in_cgroup;
+    pid_t child = fork_child(o, &in_cgroup);
     if (child < 0) {
         int r = neg_errno();
         close(pipefd[0]);
@@ -238,7 +271,7 @@ int spawn_process(const struct spawn_opts *o, pid_t *pid, const char **failed_st
     }
     if (child == 0) {
         close(pipefd[0]);
-        child_main(o, pipefd[1]);
+        child_main(o, pipefd[1], in_cgroup);
     }
     close(pipefd[1]);
     int32_t msg[2];

@@ -23,9 +23,10 @@ struct spawn_opts {
     const char *cwd;   /* NULL: inherit */
     const struct spawn_fd *fds;
     size_t n_fds;
-    int new_session;     /* setsid() in the child */
-    int cgroup_procs_fd; /* >= 0: the child moves itself into this cgroup.procs */
-    int set_ids;         /* drop to uid/gid (with supplementary groups of user) */
+    int new_session;   /* setsid() in the child */
+    int into_cgroup;   /* start the child in the cgroup cgroup_dir_fd names */
+    int cgroup_dir_fd; /* a cgroup v2 directory (with into_cgroup) */
+    int set_ids;       /* drop to uid/gid (with supplementary groups of user) */
     uid_t uid;
     gid_t gid;
     const char *user; /* for initgroups(); NULL clears supplementary groups */
@@ -38,7 +39,12 @@ struct spawn_opts {
  * failure returns a negative errno, stores the name of the failed step
  * ("fork", "setsid", "cgroup", "fds", "chdir", "setgroups", "setgid",
  * "setuid", "exec") in *failed_step when it is not NULL, and the child, if
- * one was created, has already been reaped. */
+ * one was created, has already been reaped.
+ *
+ * With into_cgroup the child is created inside the cgroup by clone3
+ * (CLONE_INTO_CGROUP, Linux 5.7): no migration, which costs milliseconds
+ * (a cgroup-wide lock and an RCU grace period). Older kernels fall back to
+ * fork and the child writing itself into cgroup.procs. */
 int spawn_process(const struct spawn_opts *o, pid_t *pid, const char **failed_step);
 
 /* Exit status a shell would use for an exec failure: 127 when the file was

@@ -252,6 +252,7 @@ static void on_ready_timeout(struct ev_loop *loop, void *data)
 static void spawn_app(struct instance *inst)
 {
     const struct sup_spec *s = inst->spec;
+    tree_prepare_run(&inst->tree);
     struct spawn_fd fds[3 + 16 + 1];
     size_t n = 0;
     int n_listen = inst->n_listen_fds ? *inst->n_listen_fds : 0;
@@ -294,7 +295,8 @@ static void spawn_app(struct instance *inst)
         .fds = fds,
         .n_fds = n,
         .new_session = 1,
-        .cgroup_procs_fd = inst->tree.procs_fd,
+        .into_cgroup = inst->tree.cgroup_dirfd >= 0,
+        .cgroup_dir_fd = inst->tree.cgroup_dirfd,
         .set_ids = s->set_ids,
         .uid = s->uid,
         .gid = s->gid,

@@ -22,7 +22,6 @@ int tree_init(struct proc_tree *t, const char *cgroup_path)
     memset(t, 0, sizeof(*t));
     t->root = getpid();
     t->cgroup_dirfd = -1;
-    t->procs_fd = -1;
     if (!cgroup_path || strlen(cgroup_path) >= sizeof(t->cgroup_path))
         return 0;
     if (mkdir_p(cgroup_path, 0755) < 0)
@@ -30,27 +29,38 @@ int tree_init(struct proc_tree *t, const char *cgroup_path)
     int dfd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return 0;
+    /* usable only if we may move processes into it */
     int pfd = openat(dfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
     if (pfd < 0) {
         close(dfd);
         rmdir(cgroup_path);
         return 0;
     }
+    close(pfd);
     t->cgroup_dirfd = dfd;
-    t->procs_fd = pfd;
     snprintf(t->cgroup_path, sizeof(t->cgroup_path), "%s", cgroup_path);
     return 0;
 }
 
+void tree_prepare_run(struct proc_tree *t)
+{
+    if (t->cgroup_dirfd < 0 || !t->cgroup_killed)
+        return;
+    char path[sizeof(t->cgroup_path)];
+    snprintf(path, sizeof(path), "%s", t->cgroup_path);
+    tree_destroy(t);
+    pid_t root = t->root;
+    tree_init(t, path);
+    t->root = root;
+}
+
 void tree_destroy(struct proc_tree *t)
 {
-    if (t->procs_fd >= 0)
-        close(t->procs_fd);
     if (t->cgroup_dirfd >= 0) {
         close(t->cgroup_dirfd);
         rmdir(t->cgroup_path);
     }
-    t->procs_fd = t->cgroup_dirfd = -1;
+    t->cgroup_dirfd = -1;
 }
 
 void tree_set_helper(struct proc_tree *t, pid_t pid)
@@ -103,6 +113,19 @@ static void add_member(struct member *out, size_t *n, pid_t pid, uint64_t start_
         out[(*n)++] = (struct member){pid, start_time};
 }
 
+struct walk_ctx {
+    const struct proc_tree *t;
+    struct member *out;
+    size_t *n;
+};
+
+static void add_descendant(const struct proc_stat *p, void *data)
+{
+    struct walk_ctx *w = data;
+    if (p->state != 'Z' && !is_excluded(w->t, p->pid) && !is_excluded(w->t, p->ppid))
+        add_member(w->out, w->n, p->pid, p->start_time);
+}
+
 /* Collects the live members of the tree (zombies and helpers skipped) into
  * a malloc'd array of TREE_MAX entries. Returns the count. */
 static size_t collect(const struct proc_tree *t, struct member **outp)
@@ -123,22 +146,15 @@ static size_t collect(const struct proc_tree *t, struct member **outp)
                 add_member(out, &n, pids[i], st.start_time);
         }
     }
-    /* below us but outside the cgroup (or no cgroup): re-parented orphans
-     * and the app's own descendants, minus helpers and their children */
-    struct proc_table tab;
-    if (proc_table_load(&tab) == 0) {
-        size_t d = MIN(proc_table_descendants(&tab, t->root, pids, TREE_MAX), (size_t)TREE_MAX);
-        for (size_t i = 0; i < d; i++) {
-            for (size_t j = 0; j < tab.n; j++) {
-                const struct proc_stat *p = &tab.procs[j];
-                if (p->pid != pids[i])
-                    continue;
-                if (p->state != 'Z' && !is_excluded(t, p->pid) && !is_excluded(t, p->ppid))
-                    add_member(out, &n, p->pid, p->start_time);
-                break;
-            }
+    /* without a cgroup (or to catch a process that left it): every
+     * descendant of the supervisor, minus helpers and their children */
+    if (t->cgroup_dirfd < 0) {
+        struct proc_table tab;
+        if (proc_table_load(&tab) == 0) {
+            struct walk_ctx w = {t, out, &n};
+            proc_table_walk(&tab, t->root, add_descendant, &w);
+            proc_table_free(&tab);
         }
-        proc_table_free(&tab);
     }
     free(pids);
     return n;
@@ -170,12 +186,13 @@ size_t tree_signal(const struct proc_tree *t, int sig)
     return sent;
 }
 
-size_t tree_kill(const struct proc_tree *t)
+size_t tree_kill(struct proc_tree *t)
 {
     if (t->cgroup_dirfd >= 0) {
         int fd = openat(t->cgroup_dirfd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
         if (fd >= 0) {
-            (void)!write(fd, "1", 1);
+            if (write(fd, "1", 1) == 1)
+                t->cgroup_killed = 1;
             close(fd);
         }
     }

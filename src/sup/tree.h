@@ -15,9 +15,9 @@
 struct proc_tree {
     pid_t root;       /* the supervisor itself */
     int cgroup_dirfd; /* -1 when no cgroup is used */
-    int procs_fd;     /* cgroup.procs opened for writing, for the spawned child */
     char cgroup_path[512];
-    pid_t exclude[4]; /* helper pids that are not part of the app */
+    int cgroup_killed; /* cgroup.kill was used: renew the cgroup before the next run */
+    pid_t exclude[4];  /* helper pids that are not part of the app */
     size_t n_exclude;
 };
 
@@ -25,6 +25,12 @@ struct proc_tree {
  * create that directory (and parents); if that fails the tree silently falls
  * back to /proc walking. Returns 0. */
 int tree_init(struct proc_tree *t, const char *cgroup_path);
+
+/* Makes the cgroup ready for a new run. After cgroup.kill some kernels
+ * (seen on 6.18) SIGKILL every process later created into that cgroup with
+ * clone3(CLONE_INTO_CGROUP): a killed cgroup is replaced by a fresh one.
+ * Falls back to /proc walking if that fails. Call with the tree empty. */
+void tree_prepare_run(struct proc_tree *t);
 
 /* Removes the cgroup directory (when empty) and closes fds. */
 void tree_destroy(struct proc_tree *t);
@@ -38,7 +44,7 @@ size_t tree_signal(const struct proc_tree *t, int sig);
 
 /* SIGKILLs the whole tree (cgroup.kill when available). Returns the number
  * of processes that were alive. */
-size_t tree_kill(const struct proc_tree *t);
+size_t tree_kill(struct proc_tree *t);
 
 /* True when pid is in the tree: a descendant of the supervisor (walking
  * parents in /proc) or a member of the instance cgroup. Used to accept

@@ -334,8 +334,7 @@ static int run_gzip(const char *arg)
                            .argv = argv,
                            .envp = environ,
                            .fds = fds,
-                           .n_fds = 3,
-                           .cgroup_procs_fd = -1};
+                           .n_fds = 3};
     pid_t pid;
     assert_int_equal(spawn_process(&o, &pid, NULL), 0);
     int status;

@@ -94,8 +94,7 @@ void gunzip_into(const char *path, struct strbuf *sb)
                            .argv = argv,
                            .envp = environ,
                            .fds = fds,
-                           .n_fds = 3,
-                           .cgroup_procs_fd = -1};
+                           .n_fds = 3};
     pid_t pid;
     assert_int_equal(spawn_process(&o, &pid, NULL), 0);
     close(p[1]);

@@ -43,7 +43,7 @@ static void check_inst(struct daemon *d, const struct proc_table *t, struct inst
                        MEMORY_RETRY_MARGIN_MS;
     if (in->trigger_pid == in->snap.pid && now - in->trigger_pid_ms < retry_ms)
         return;
-    stats_tree_usage(t, in->snap.sup_pid, &rss, &ticks);
+    proc_table_tree_usage(t, in->snap.sup_pid, &rss, &ticks);
     if (rss <= limit)
         return;
     char used[32], max[32], why[128];
