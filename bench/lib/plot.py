@@ -16,7 +16,7 @@ def _terminal():
         text = out.stdout + out.stderr
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return "pngcairo size 900,480 font ',10'" if "pngcairo" in text else "png size 900,480"
+    return "pngcairo size 960,520 font ',10'" if "pngcairo" in text else "png size 960,520"
 
 
 def _q(s):
@@ -39,9 +39,10 @@ def _run(workdir, name, script, png):
     return png
 
 
-def bars(workdir, png, title, ylabel, categories, series, log=False):
+def bars(workdir, png, title, ylabel, categories, series, log=False, hline=None):
     """Clustered bars: categories on x, one bar per series.
-    series: [(label, [value or None per category])]."""
+    series: [(label, [value or None per category])]; hline: (y, label) drawn
+    as a dashed reference line."""
     series = [s for s in series if any(v is not None for v in s[1])]
     if not series or not categories:
         return None
@@ -53,17 +54,23 @@ def bars(workdir, png, title, ylabel, categories, series, log=False):
             f.write(_q(c) + " " + " ".join(vals) + "\n")
     cols = " , ".join(f"{_q(dat)} using {j + 2}:xtic(1) title {_q(lbl)}"
                       for j, (lbl, _) in enumerate(series))
-    script = f"""set title {_q(title)}
+    ref = ""
+    if hline:
+        ref = (f"set arrow from graph 0, first {hline[0]} to graph 1, first {hline[0]} nohead "
+               f"dt 2 lw 1.5 lc rgb 'black' front\n"
+               f"set label {_q(hline[1])} at graph 0.01, first {hline[0]} offset 0,0.6 front\n")
+    script = f"""set termoption noenhanced
+set title {_q(title)}
 set ylabel {_q(ylabel)}
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set grid ytics
-set key top right
-set xtics rotate by -30
+set key outside right top vertical
+set xtics rotate by 30 right
 set yrange [0:*]
-{"set logscale y" if log else ""}
+{ref}{"set logscale y" if log else ""}
 plot {cols}
 """
     return _run(workdir, name, script, png)
@@ -82,7 +89,8 @@ def lines(workdir, png, title, xlabel, ylabel, xs, series, logy=False):
             f.write(f"{x} " + " ".join(vals) + "\n")
     cols = " , ".join(f"{_q(dat)} using 1:{j + 2} with linespoints lw 2 title {_q(lbl)}"
                       for j, (lbl, _) in enumerate(series))
-    script = f"""set title {_q(title)}
+    script = f"""set termoption noenhanced
+set title {_q(title)}
 set xlabel {_q(xlabel)}
 set ylabel {_q(ylabel)}
 set grid

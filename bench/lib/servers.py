@@ -42,6 +42,11 @@ LABELS = {
     "haproxy": "HAProxy → 2 processes",
 }
 
+SHORT = {"single": "single", "nomgr": "no manager", "nomgr-1s": "no mgr, 1 session",
+         "drover-shared": "drover shared", "drover-slots": "drover slots", "pm2": "PM2 cluster",
+         "node-rr": "node RR", "node-none": "node SCHED_NONE", "nginx": "nginx",
+         "haproxy": "HAProxy"}
+
 # what a variant needs: a peer (ctx.have) or a drover capability (ctx.caps)
 NEEDS = {"pm2": "pm2", "nginx": "nginx", "haproxy": "haproxy",
          "drover-shared": "cluster-shared", "drover-slots": "cluster-slots"}

@@ -119,8 +119,8 @@ call.""".format(reps=ctx.cfg["reps"], c=ctx.cfg["cli_calls"], cb=ctx.cfg["cli_ca
                 continue
             if lab in BREAKDOWN:
                 rows.append([r["apps"], f"`{lab}` (breakdown: " + (
-                    "process start only" if lab.endswith("version") else
-                    "start + one daemon round trip") + ")", fmt(v, scale=1000), "", ""])
+                    "no daemon contact" if lab.endswith("version") else
+                    "one daemon round trip") + ")", fmt(v, scale=1000), "", ""])
                 continue
             vs_ls = paired_ratios(v, pm_ls) if pm_ls else []
             vs_j = paired_ratios(v, pm_j) if pm_j else []

@@ -165,7 +165,8 @@ socket, both answering) failed with: shared: `{ctx.caps.get('cluster-shared')}`;
         series = [(c, [plot_series[v].get(c) for v in order]) for c in plot_cats]
         png = plots.bars("throughput.png", "Throughput relative to the no-manager limit "
                          "(2 instances, median)", "req/s ÷ limit",
-                         [servers.LABELS[v] for v in order], series)
+                         [servers.SHORT[v] for v in order], series,
+                         hline=(1.0, "no-manager limit"))
         if png:
             doc.image("throughput by mode", png)
 

@@ -12,7 +12,7 @@ TITLE = "Where drover misses, and why"
 # the drover commit the explanations below were checked against; when the
 # code they cite changes, re-profile and update them (the numbers in them
 # always come from the current run)
-ANALYZED_AT = "669c035"
+ANALYZED_AT = "c97d4c0"
 
 
 def _med(xs):
@@ -37,22 +37,30 @@ def memory_note(res):
     sup_file = _med([r.get("sup_file_kb") for r in dr if r.get("sup_file_kb")])
     sup_anon = _med([r.get("sup_anon_kb") for r in dr if r.get("sup_anon_kb")])
     budget = pm_rss / 20 * 1024
+    private = int(n) * sup_anon / 1024
+    if private * 1024 > budget:
+        private_sentence = (f"The RSS goal cannot be met by any design with one process per "
+                            f"instance: {n} × {sup_anon:.0f} KiB of private memory alone is "
+                            f"{private:.1f} MB, over the {budget / 1024:.1f} MB budget, before "
+                            f"any text.")
+    else:
+        private_sentence = (f"Private memory alone ({n} × {sup_anon:.0f} KiB = {private:.1f} MB) "
+                            f"fits the {budget / 1024:.1f} MB budget; the text counted {n} times "
+                            f"is what breaks it.")
     return f"""**Memory, {n} instances: {rss:.1f} MB RSS against PM2's {pm_rss:.1f} MB
 (goal ≤ {pm_rss / 20:.1f} MB).** `droverd` is {d_rss:.1f} MB of it; the rest is {n}
 supervisors of ~{sup_rss:.0f} KiB RSS each. `/proc/<sup>/smaps` shows ~{sup_file:.0f} KiB of
 that is the static `drover-sup` executable itself (file-backed text, the same page-cache
 pages in every supervisor) and ~{sup_anon:.0f} KiB is the
 supervisor's own stack, heap and data. Summing RSS counts the shared text {n} times; PSS
-counts it once, which is why the PSS sum is {pss:.1f} MB. The RSS goal cannot be met by any
-design with one process per instance: {n} × {sup_anon:.0f} KiB of private memory alone is
-{int(n) * sup_anon / 1024:.1f} MB, over the {budget / 1024:.1f} MB budget, before any text.
-What would move the numbers: (1) less text per supervisor — build `drover-sup` with `-Os`,
-`-ffunction-sections -fdata-sections -Wl,--gc-sections` and keep the JSON/YAML-free code
-path small (see `size build/drover-sup`); (2) less private memory — the supervisor's tree walk
-(`src/sup/tree.c` `collect()`) mallocs 2 × 2,048-entry arrays and reads every
-`/proc/<pid>/stat` on each stop/exit; walking `/proc/<sup>/task/*/children` (or only
-`cgroup.procs` when the instance has a cgroup) touches a few hundred bytes instead; (3) state
-the goal in PSS, which is what the machine actually spends."""
+counts it once, which is why the PSS sum is {pss:.1f} MB. {private_sentence}
+What would move the numbers: (1) less text per supervisor — it is already built with
+`-Os` and section garbage collection; what is left is the code of every feature a supervisor
+may need (logger, rotation, readiness, node IPC, tree kill), and RSS counts the whole of it
+in every process; (2) less private memory — `/proc/<sup>/smaps` splits the anonymous part
+into the main stack (~16 KiB touched), musl's malloc mappings (~20 KiB) and the heap: fewer
+and smaller long-lived buffers (pipe reads, line assembly, the tree-walk arrays in
+`src/sup/tree.c`) shave it, but not by 10×; (3) state the goal in PSS, which is what the machine actually spends."""
 
 
 def ls_note(res):
@@ -67,48 +75,54 @@ def ls_note(res):
         return None
     ver, ping = _med(big.get("drover version", [])), _med(big.get("drover ping", []))
     napps = cli["big"]["apps"]
-    parts = f"process start {ver * 1000:.1f} ms, start + round trip {ping * 1000:.1f} ms" \
+    parts = f"`drover version` {ver * 1000:.1f} ms, `drover ping` {ping * 1000:.1f} ms" \
         if ver and ping else ""
     return f"""**`drover ls`: {ls_s * 1000:.1f} ms with {cli['small']['apps']} apps,
-{ls_b * 1000:.1f} ms with {napps:,} (PM2: {pm_s * 1000:.0f} / {pm_b * 1000:.0f} ms).** The
-fixed part is small ({parts}); the rest grows with the number of apps *and* with the number
-of processes on the machine. `perf record -g -p $(cat $DROVER_HOME/daemon.lock)` during
-repeated `ls` calls shows the daemon spending its time in `stats_sample()`
-(`src/daemon/stats.c`): every `ls` reloads the whole process table (`proc_table_load()`
-opens and parses `/proc/<pid>/stat` for *every* process on the machine — here also PM2's
-{napps:,} apps running beside drover's), then for each instance walks it with
-`proc_table_descendants()` and a linear `table_find()`, O(instances × processes);
-`registry_count_app_insts()` adds another O(n²). On the CLI side (`perf record` of
-`drover ls`), most time is jansson parsing the ~900-byte-per-process reply (0.9 MB for
-1,000 apps) that the table then shows 9 columns of. Fixes: sample CPU/memory from each
-instance's cgroup (`memory.current`, `cpu.stat`: one small read per instance, no /proc scan)
-and fall back to `/proc/<sup>/task/*/children` walks; index the process table by pid
-(sort + bsearch, or a children adjacency list built once) when /proc must be read; cache a
-sample for ~1 s (PM2's own pidusage does); let `ls` ask only for the fields it prints."""
+{ls_b * 1000:.1f} ms with {napps:,} (PM2: {pm_s * 1000:.0f} / {pm_b * 1000:.0f} ms).** With
+few apps the time is mostly the CLI's own start ({parts}): an exec, the dynamic loader relocating
+jansson, libyaml and libm, one round trip; against `pm2 ls` (mostly node starting up) that
+puts the ratio near the 1/50 line, on either side of it with the machine's noise; a static
+CLI would take ~1 ms off. With many apps, two costs grow. The daemon: `perf record -g -p $(cat
+$DROVER_HOME/daemon.lock)` during repeated `ls` shows it in the kernel reading
+`/proc/<pid>/stat` for *every* process on the machine (`proc_table_load()` in
+`stats_sample()`, to sum each instance's process tree) — ~20 ms for 1,000 apps alone, more
+here where PM2's {napps:,} apps run beside drover's. The CLI: `ls --json` and `jlist` ask for
+the full objects (~0.9 MB for 1,000 apps), which jansson parses and re-serializes (jansson
+and malloc are two thirds of `perf record drover ls --json`); plain `ls` gets a brief
+reply (~160 KB). Fixes: read each instance's cgroup counters (`memory.current`, `cpu.stat`)
+instead of scanning /proc when the instance has a cgroup, or reuse a sample younger than
+~1 s; pass `--json` replies through without parsing them."""
 
 
 def logging_note(res):
     lg = res.get("logging", {}).get("batches", {})
-    out = []
+    out, cpu, lost = [], [], {"drover": 0, "pm2": 0}
     for batch, runs in lg.items():
+        for k in lost:
+            lost[k] += sum(max(0, r["lost"]) for r in runs.get(k, []))
         d, p, x = runs.get("drover"), runs.get("pm2"), runs.get("direct")
         if not d or not p or not x:
             continue
         dr = _med([r["wall_s"] for r in d])
         pr = _med([r["wall_s"] for r in p])
         xr = _med([r["wall_s"] for r in x])
+        dc = _med([r["cpu_s"] / (r["bytes"] / 1e9) for r in d if r["bytes"]])
+        pc = _med([r["cpu_s"] / (r["bytes"] / 1e9) for r in p if r["bytes"]])
         if pr / dr >= 10:
             continue
         out.append(f"{batch} line(s)/write: PM2 takes {pr / xr:.1f}× the direct time, drover "
                    f"{dr / xr:.2f}×")
+        if dc and pc:
+            cpu.append(f"{batch} line(s)/write: drover {dc:.2f} s, PM2 {pc:.2f} s "
+                       f"({pc / dc:.0f}×)")
     if not out:
         return None
-    return f"""**Logging ≥ 10 × PM2.** {'; '.join(out)}. drover's throughput is bounded by how
-fast the app itself can write: with one write per line the app's own system calls are the
-limit and drover runs at the direct-to-file rate, so no manager can be 10 × PM2 unless PM2
-is 10 × slower than the app — which it is not on this machine. The goal can only be read as
-"drover's cost per GB": see the manager CPU s per GB column, where drover's supervisor does
-the same work with a fraction of PM2's CPU. Lines lost are counted from the files."""
+    return f"""**Logging ≥ 10 × PM2.** {'; '.join(out)}. Throughput through a manager is
+bounded by how fast the app itself writes: drover runs at (or, thanks to the pipe
+decoupling the app from the disk, slightly above) the direct-to-file rate, so it can only be
+10 × PM2 where PM2 is 10 × slower than the app, which it is not on this machine. What the
+manager itself spends is the CPU per GB: {'; '.join(cpu)}. Lines lost, counted in the
+files over all runs: drover {lost['drover']:,}, PM2 {lost['pm2']:,}."""
 
 
 def recovery_note(res):
@@ -121,17 +135,43 @@ def recovery_note(res):
     if dm is None or pmm is None or dm <= pmm:
         return None
     return f"""**Recovery: drover needs {dm:.1f} ms from `kill -9` to the new `execve()`, PM2
-{pmm:.1f} ms.** `strace -f -T -p <drover-sup>` during a kill shows two costs in the
-supervisor: (1) after `wait4()` it reads the whole `/proc` (every `/proc/<pid>/stat`, 1–5 ms
-depending on how many processes the machine runs) to look for leftovers of the tree, even
-when the instance's cgroup is already empty; (2) the new child moves itself into its cgroup
-by writing `0` to `cgroup.procs` before `execve()`, and that write alone took 5–12 ms here
-(`write(12, "0", 1) = 1 <0.012021>`): migrating a task between cgroups takes the global
-`cgroup_threadgroup_rwsem` for writing, which waits for an RCU grace period. Fixes: spawn
-with `clone3(CLONE_INTO_CGROUP)` (Linux ≥ 5.7), which places the child in its cgroup at fork
-without a migration; skip the `/proc` walk when `cgroup.procs` is authoritative and empty.
-The machine also mounts cgroup v1 controllers beside v2 (hybrid), which makes migrations
-slower than on a pure v2 host."""
+{pmm:.1f} ms.** The supervisor's path is `wait4()`, the restart decision, `clone3()` into the
+instance's cgroup, `execve()`. `strace -f -T -p <drover-sup>` during a kill shows where time
+goes: a `write(…, "0")` to `cgroup.procs` in the child means `clone3(CLONE_INTO_CGROUP)` was
+refused and the child migrated itself, which takes the global `cgroup_threadgroup_rwsem` and
+costs 5–12 ms on this kind of host; `getdents64` on `/proc` means the instance has no cgroup
+and the supervisor walked the whole process table to find the tree."""
+
+
+def cluster_note(res):
+    runs = res.get("cluster", {}).get("runs", {})
+    misses, slots_cpu = [], False
+    for app, by_mode in runs.items():
+        for mode, by_v in by_mode.items():
+            lim = [r["rps"] for r in by_v.get("nomgr", [])]
+            for v in ("drover-shared", "drover-slots"):
+                rs = [r["rps"] for r in by_v.get(v, [])]
+                ratios = [a / b for a, b in zip(rs, lim) if b]
+                if not ratios or _med(ratios) >= 0.97:
+                    continue
+                misses.append(f"{v} {app} {mode}: {_med(ratios):.3f} "
+                              f"[{min(ratios):.3f}–{max(ratios):.3f}]")
+                slots_cpu = slots_cpu or (v == "drover-slots" and app == "cpu")
+    if not misses:
+        return None
+    text = f"""**Cluster throughput under 0.97 × the limit:** {'; '.join(misses)}. drover is
+not in the data path (its front CPU is 0: the workers accept from the kernel themselves),
+so a gap to the limit comes from how connections reach the workers or from the machine. """
+    if slots_cpu:
+        text += """In `slots` mode every worker has its own SO_REUSEPORT socket and the kernel
+hashes each new connection onto one of them by its addresses, whatever that worker is
+doing: with CPU-bound requests a connection can queue behind a busy worker while the other
+idles. A shared socket is one queue that whichever worker is free takes from — the better
+default for uneven or CPU-heavy requests; slots spreads long-lived connections evenly and
+survives reloads without a shared queue. """
+    text += """A [min–max] that reaches past 0.97 means some runs met the limit: part of the
+gap is the machine's noise (other work on the same 2 CPUs during the run)."""
+    return text
 
 
 def reload_note(res):
@@ -152,13 +192,18 @@ are requests the old worker had already accepted when it got SIGINT and exited a
 manager can save them (the accept queue survives because drover holds the socket, the
 worker's own connections do not). The fix is in the app — close the server on the stop
 signal, as the graceful variant does — or in its config: `--kill-signal` the app handles,
-`--shutdown-with-message` for node apps that listen for it.""")
+`--shutdown-with-message` for node apps that listen for it. drover could also do what
+PM2's cluster primary does implicitly (it stops handing connections to a worker it is
+replacing): have the preload shim take the old worker off the shared socket (drop its copy
+from the app's epoll) before the stop signal is sent, so a worker that dies at once has only
+its in-flight requests to lose, not the connections it accepted ahead of its work.""")
     return "\n\n".join(out) or None
 
 
 def render(ctx, doc, results):
-    notes = [n for n in (memory_note(results), ls_note(results), logging_note(results),
-                         recovery_note(results), reload_note(results)) if n]
+    notes = [n for n in (memory_note(results), ls_note(results), cluster_note(results),
+                         reload_note(results), logging_note(results), recovery_note(results))
+             if n]
     if not notes:
         return
     doc.h(2, TITLE)

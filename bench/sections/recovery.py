@@ -128,8 +128,8 @@ def measure(ctx):
 
 def render(ctx, doc, res, plots):
     doc.h(2, TITLE)
-    doc.p(f"""`kill -9` of a running instance of the hello app, {ctx.cfg['reps']} × 
-{ctx.cfg['recovery_kills']} kills per manager, alternating. Times are from the signal to the
+    doc.p(f"""`kill -9` of a running instance of the hello app,
+{ctx.cfg['reps']} × {ctx.cfg['recovery_kills']} kills per manager, alternating. Times are from the signal to the
 replacement's `execve()` (fork mode: a 1-line C wrapper, `bench/apps/stamp.c`, writes the
 time and execs node) and to its server listening. kill → exec is the manager's own share;
 exec → listening is node starting up and is the same for every manager. Median [min–max],
