@@ -154,13 +154,19 @@ static int place_fds(const struct spawn_fd *fds, size_t n)
 NORETURN static void child_main(const struct spawn_opts *o, int errfd, int in_cgroup)
 {
     /* default dispositions and an empty mask: the supervisor blocks signals
-     * for its signalfd and ignores SIGPIPE; the app must not inherit that */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; s++)
+     * for its signalfd and ignores SIGPIPE, and whoever started us may have
+     * ignored anything; the app must inherit none of it. The raw syscall
+     * also reaches the real-time signals libc keeps for itself (32-34),
+     * which sigaction() refuses. */
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        unsigned long mask;
+    } dfl = {0};
+    for (int s = 1; s <= 64; s++)
         if (s != SIGKILL && s != SIGSTOP)
-            sigaction(s, &sa, NULL);
+            syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof(dfl.mask));
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

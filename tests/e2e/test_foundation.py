@@ -141,7 +141,24 @@ def test_crash_kills_leftover_grandchild_before_restart(drover, app, tmpdir_path
     assert drover.proc("stub")["restarts"] == 1
 
 
+def ignore_rt_signals():
+    """preexec_fn: ignore signals 32 and 40 with the raw syscall (libc
+    refuses 32), like an odd parent environment would."""
+    import ctypes
+
+    class KernelSigaction(ctypes.Structure):
+        _fields_ = [("handler", ctypes.c_void_p), ("flags", ctypes.c_ulong),
+                    ("restorer", ctypes.c_void_p), ("mask", ctypes.c_ulong)]
+    libc = ctypes.CDLL(None, use_errno=True)
+    ign = KernelSigaction(1, 0, None, 0)  # SIG_IGN
+    for sig in (32, 40):
+        libc.syscall(13, sig, ctypes.byref(ign), None, 8)  # rt_sigaction
+
+
 def test_no_fd_leak_and_clean_signal_state(drover, app):
+    # the daemon (and so every supervisor) starts with odd dispositions
+    subprocess.run([drover.bin, "ping"], env=drover.env, preexec_fn=ignore_rt_signals,
+                   check=True, capture_output=True)
     drover.run("start", app("fdcheck.py"), "--name", "fdc")
     log = drover.log_path("fdc")
     wait_until(lambda: os.path.exists(log) and os.path.getsize(log) > 0, what="fdcheck output")
