@@ -181,3 +181,19 @@ int client_wait_daemon_exit(const struct cli *c, int timeout_ms)
         sleep_ms(20);
     }
 }
+
+json_t *client_call(struct cli *c, json_t *req)
+{
+    json_t *reply = NULL;
+    int r = client_request(c, req, 1, &reply);
+    json_decref(req);
+    if (r < 0)
+        return NULL;
+    if (!json_is_true(json_object_get(reply, "ok"))) {
+        const char *e = json_string_value(json_object_get(reply, "error"));
+        cli_error("%s", e ? e : "request failed");
+        json_decref(reply);
+        return NULL;
+    }
+    return reply;
+}

@@ -12,6 +12,11 @@
  * daemon runs and autostart is off, or a negative errno (message printed). */
 int client_request(struct cli *c, json_t *req, int autostart, json_t **reply);
 
+/* Sends req (reference stolen), starting the daemon if needed. Returns the
+ * reply when it says ok; otherwise prints the error (one line) and returns
+ * NULL. */
+json_t *client_call(struct cli *c, json_t *req);
+
 /* True when a daemon answers on the socket right now. */
 int client_daemon_running(const struct cli *c);
 

@@ -24,21 +24,6 @@ static int no_args(const struct cli *c, int allow_force, int *force)
     return 0;
 }
 
-/* Sends req (stolen); prints errors. Returns the reply or NULL. */
-static json_t *ask(struct cli *c, json_t *req)
-{
-    json_t *reply = NULL;
-    int r = client_request(c, req, 1, &reply);
-    json_decref(req);
-    if (r < 0)
-        return NULL;
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        cli_error("%s", json_string_value(json_object_get(reply, "error")) ?: "request failed");
-        json_decref(reply);
-        return NULL;
-    }
-    return reply;
-}
 
 static void print_reply_json(const struct cli *c, json_t *reply)
 {
@@ -56,7 +41,7 @@ int cmd_save(struct cli *c)
     int r = no_args(c, 1, &force);
     if (r)
         return r;
-    json_t *reply = ask(c, json_pack("{s:s, s:b}", "cmd", "save", "force", force));
+    json_t *reply = client_call(c, json_pack("{s:s, s:b}", "cmd", "save", "force", force));
     if (!reply)
         return 1;
     print_reply_json(c, reply);
@@ -73,7 +58,7 @@ int cmd_cleardump(struct cli *c)
     int r = no_args(c, 0, NULL);
     if (r)
         return r;
-    json_t *reply = ask(c, json_pack("{s:s}", "cmd", "cleardump"));
+    json_t *reply = client_call(c, json_pack("{s:s}", "cmd", "cleardump"));
     if (!reply)
         return 1;
     print_reply_json(c, reply);

@@ -197,18 +197,7 @@ int cmd_send_signal(struct cli *c)
 
 static json_t *list_request(struct cli *c, int brief)
 {
-    json_t *req = json_pack("{s:s, s:b}", "cmd", "list", "brief", brief);
-    json_t *reply = NULL;
-    int r = client_request(c, req, 1, &reply);
-    json_decref(req);
-    if (r < 0)
-        return NULL;
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        cli_error("%s", json_string_value(json_object_get(reply, "error")) ?: "list failed");
-        json_decref(reply);
-        return NULL;
-    }
-    return reply;
+    return client_call(c, json_pack("{s:s, s:b}", "cmd", "list", "brief", brief));
 }
 
 int cmd_list(struct cli *c)
@@ -249,17 +238,10 @@ int cmd_describe(struct cli *c)
         json_decref(targets);
         return r;
     }
-    json_t *req = json_pack("{s:s, s:o}", "cmd", "describe", "targets", targets);
-    json_t *reply;
-    r = client_request(c, req, 1, &reply);
-    json_decref(req);
-    if (r < 0)
+    json_t *reply =
+        client_call(c, json_pack("{s:s, s:o}", "cmd", "describe", "targets", targets));
+    if (!reply)
         return 1;
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        cli_error("%s", json_string_value(json_object_get(reply, "error")) ?: "describe failed");
-        json_decref(reply);
-        return 1;
-    }
     json_t *procs = json_object_get(reply, "processes");
     if (c->json) {
         print_json(procs);
@@ -285,23 +267,15 @@ int cmd_pid(struct cli *c)
         json_decref(targets);
         return r;
     }
-    json_t *req;
+    json_t *reply;
     if (json_array_size(targets) == 0) {
         json_decref(targets);
-        req = json_pack("{s:s}", "cmd", "list");
+        reply = list_request(c, 1);
     } else {
-        req = json_pack("{s:s, s:o}", "cmd", "describe", "targets", targets);
+        reply = client_call(c, json_pack("{s:s, s:o}", "cmd", "describe", "targets", targets));
     }
-    json_t *reply;
-    r = client_request(c, req, 1, &reply);
-    json_decref(req);
-    if (r < 0)
+    if (!reply)
         return 1;
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        cli_error("%s", json_string_value(json_object_get(reply, "error")) ?: "pid failed");
-        json_decref(reply);
-        return 1;
-    }
     size_t i;
     json_t *p;
     json_t *pids = json_array();

@@ -194,8 +194,7 @@ static int run_command(char *const argv[])
     if (start_search_path(argv[0], exe, sizeof(exe)) < 0)
         return -1;
     struct spawn_fd fds[] = {{0, 0}, {1, 1}, {2, 2}};
-    struct spawn_opts so = {
-        .file = exe, .argv = argv, .envp = environ, .fds = fds, .n_fds = 3};
+    struct spawn_opts so = {.file = exe, .argv = argv, .envp = environ, .fds = fds, .n_fds = 3};
     pid_t pid;
     if (spawn_process(&so, &pid, NULL) < 0)
         return -1;
