@@ -42,7 +42,7 @@ static void start_next(struct log_compress *c)
             .fds = fds,
             .n_fds = 3,
             .new_session = 1, /* out of reach of a terminal's ^C */
-            };
+        };
         pid_t pid;
         if (spawn_process(&o, &pid, NULL) < 0) {
             c->failed++;

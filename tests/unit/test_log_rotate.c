@@ -330,11 +330,7 @@ static int run_gzip(const char *arg)
     const char *helper = gzip_helper();
     char *argv[] = {(char *)helper, (char *)arg, NULL};
     struct spawn_fd fds[] = {{-1, 0}, {-1, 1}, {-1, 2}};
-    struct spawn_opts o = {.file = helper,
-                           .argv = argv,
-                           .envp = environ,
-                           .fds = fds,
-                           .n_fds = 3};
+    struct spawn_opts o = {.file = helper, .argv = argv, .envp = environ, .fds = fds, .n_fds = 3};
     pid_t pid;
     assert_int_equal(spawn_process(&o, &pid, NULL), 0);
     int status;

@@ -90,11 +90,7 @@ void gunzip_into(const char *path, struct strbuf *sb)
     assert_int_equal(pipe_cloexec(p, 0, 0), 0);
     char *argv[] = {"gzip", "-dc", (char *)path, NULL};
     struct spawn_fd fds[] = {{-1, 0}, {p[1], 1}, {2, 2}};
-    struct spawn_opts o = {.file = "gzip",
-                           .argv = argv,
-                           .envp = environ,
-                           .fds = fds,
-                           .n_fds = 3};
+    struct spawn_opts o = {.file = "gzip", .argv = argv, .envp = environ, .fds = fds, .n_fds = 3};
     pid_t pid;
     assert_int_equal(spawn_process(&o, &pid, NULL), 0);
     close(p[1]);
