@@ -24,7 +24,6 @@ static int no_args(const struct cli *c, int allow_force, int *force)
     return 0;
 }
 
-
 static void print_reply_json(const struct cli *c, json_t *reply)
 {
     if (!c->json)

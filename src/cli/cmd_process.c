@@ -238,8 +238,7 @@ int cmd_describe(struct cli *c)
         json_decref(targets);
         return r;
     }
-    json_t *reply =
-        client_call(c, json_pack("{s:s, s:o}", "cmd", "describe", "targets", targets));
+    json_t *reply = client_call(c, json_pack("{s:s, s:o}", "cmd", "describe", "targets", targets));
     if (!reply)
         return 1;
     json_t *procs = json_object_get(reply, "processes");

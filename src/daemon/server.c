@@ -176,11 +176,7 @@ int server_output_pending(const struct daemon *d)
 
 void server_close(struct daemon *d)
 {
-    if (d->listen_fd >= 0) {
-        ev_io_del(d->loop, d->listen_fd);
-        close(d->listen_fd);
-        d->listen_fd = -1;
-    }
+    ev_io_close(d->loop, &d->listen_fd);
     for (int i = 0; i < MAX_CLIENTS; i++) {
         if (clients[i]) {
             conn_free(clients[i]->conn);

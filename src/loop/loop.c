@@ -145,6 +145,15 @@ void ev_io_del(struct ev_loop *loop, int fd)
     loop->io[fd].cb = NULL;
 }
 
+void ev_io_close(struct ev_loop *loop, int *fd)
+{
+    if (*fd < 0)
+        return;
+    ev_io_del(loop, *fd);
+    close(*fd);
+    *fd = -1;
+}
+
 /* --- timers: a binary min-heap ordered by (when, id) --- */
 
 static int timer_less(const struct timer *a, const struct timer *b)

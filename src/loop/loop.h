@@ -37,6 +37,9 @@ int ev_io_mod(struct ev_loop *loop, int fd, unsigned events);
 /* Stops watching fd. Call before closing it. Unknown fds are ignored. */
 void ev_io_del(struct ev_loop *loop, int fd);
 
+/* Stops watching *fd, closes it and sets *fd to -1. Nothing when *fd < 0. */
+void ev_io_close(struct ev_loop *loop, int *fd);
+
 /* Calls cb once after delay_ms (>= 0). Returns a timer id (> 0) for
  * ev_timer_cancel, or a negative errno. */
 int64_t ev_timer_add(struct ev_loop *loop, int64_t delay_ms, ev_timer_cb cb, void *data);

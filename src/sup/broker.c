@@ -227,11 +227,7 @@ int broker_open(struct sup *s)
 
 void broker_close(struct sup *s)
 {
-    if (s->broker_fd >= 0) {
-        ev_io_del(s->loop, s->broker_fd);
-        close(s->broker_fd);
-        s->broker_fd = -1;
-    }
+    ev_io_close(s->loop, &s->broker_fd);
     for (int i = 0; i < BROKER_MAX_CONNS; i++) {
         if (conns[i]) {
             conn_free(conns[i]);

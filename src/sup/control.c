@@ -288,9 +288,7 @@ void control_shutdown(struct sup *s, const char *why)
 {
     s->exiting = 1;
     if (s->ctl_listen_fd >= 0) {
-        ev_io_del(s->loop, s->ctl_listen_fd);
-        close(s->ctl_listen_fd);
-        s->ctl_listen_fd = -1;
+        ev_io_close(s->loop, &s->ctl_listen_fd);
         unlink(s->spec.sock_path);
     }
     snprintf(s->inst.reason, sizeof(s->inst.reason), "%s", why);

@@ -119,9 +119,7 @@ void node_ipc_close(struct node_ipc *ipc)
 {
     if (ipc->fd < 0)
         return;
-    ev_io_del(ipc->loop, ipc->fd);
-    close(ipc->fd);
-    ipc->fd = -1;
+    ev_io_close(ipc->loop, &ipc->fd);
     strbuf_reset(&ipc->line);
     ipc->skipping = 0;
 }

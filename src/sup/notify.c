@@ -91,9 +91,5 @@ int notify_open(struct sup *s)
 
 void notify_close(struct sup *s)
 {
-    if (s->notify_fd < 0)
-        return;
-    ev_io_del(s->loop, s->notify_fd);
-    close(s->notify_fd);
-    s->notify_fd = -1;
+    ev_io_close(s->loop, &s->notify_fd);
 }
