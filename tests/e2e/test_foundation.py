@@ -83,11 +83,17 @@ def test_pid_and_signal(drover, app, tmpdir_path):
 
 def test_crash_restart_with_backoff(drover, app):
     drover.run("start", app("crasher.sh"), "--name", "cr", "--exp-backoff-restart-delay", "100",
-               "--max-restarts", "100", env={"AFTER": "0", "CODE": "3"})
-    wait_until(lambda: drover.proc("cr")["restarts"] >= 4, timeout=20, what="4 restarts")
-    # starts are logged: gaps between them grow (100, 150, 225, 337 ms ...)
-    log = open(drover.log_path("cr")).read()
-    assert log.count("crasher started") >= 4
+               "--max-restarts", "100", "--log-date-format", "%s.%L",
+               env={"AFTER": "0", "CODE": "3"})
+    wait_until(lambda: drover.proc("cr")["restarts"] >= 5, timeout=20, what="5 restarts")
+    # every start is logged with a timestamp: the gaps grow 1.5x per restart
+    # (100, 150, 225, 337 ms ...), so a fixed delay or none would fail
+    starts = [float(line.split(":", 1)[0]) for line in open(drover.log_path("cr"))
+              if "crasher started" in line]
+    gaps = [b - a for a, b in zip(starts, starts[1:])][:4]
+    assert len(gaps) == 4, starts
+    assert gaps[0] >= 0.09, gaps
+    assert gaps[3] >= gaps[0] * 2.5, f"no exponential backoff: {gaps}"
     d = drover.json("describe", "cr")[0]
     assert d["exit_code"] == 3
     assert "exit code 3" in d["reason"]
