@@ -35,24 +35,6 @@ int fd_set_cloexec(int fd, int on)
     return 0;
 }
 
-int read_full(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return neg_errno();
-        }
-        if (n == 0)
-            return -EPIPE;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int write_full(int fd, const void *buf, size_t len)
 {
     const char *p = buf;

@@ -12,10 +12,6 @@ int fd_set_nonblock(int fd, int on);
 /* Sets or clears FD_CLOEXEC on fd. */
 int fd_set_cloexec(int fd, int on);
 
-/* Reads exactly len bytes from a blocking fd, retrying on EINTR. Returns 0,
- * -EPIPE on early EOF, or a negative errno. */
-int read_full(int fd, void *buf, size_t len);
-
 /* Writes all len bytes to a blocking fd, retrying on EINTR and short writes. */
 int write_full(int fd, const void *buf, size_t len);
 

@@ -16,11 +16,6 @@ void log_setup(const char *progname, int with_timestamps)
     log_timestamps = with_timestamps;
 }
 
-void log_set_level(enum log_level level)
-{
-    log_level_max = (int)level;
-}
-
 static int effective_level(void)
 {
     if (log_level_max < 0) {

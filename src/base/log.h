@@ -14,10 +14,6 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBU
  * timestamp (daemons: yes, CLI: no). Lines go to stderr. */
 void log_setup(const char *progname, int with_timestamps);
 
-/* Lines above this level are dropped. Default: LOG_LEVEL_INFO, or DEBUG when
- * the environment has DROVER_DEBUG=1. */
-void log_set_level(enum log_level level);
-
 /* Writes one formatted line at the given level. */
 void log_msg(enum log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
 

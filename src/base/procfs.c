@@ -34,13 +34,6 @@ static long page_size(void)
     return ps;
 }
 
-uint64_t proc_boot_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Parses the text of /proc/<pid>/stat. The command name (field 2) may hold
  * spaces and parentheses, so parsing restarts after its last ')'. Fields
  * from 3 on are space-separated: state(3) ppid(4) pgrp(5) ... utime(14)

@@ -25,9 +25,6 @@ int proc_read_stat(pid_t pid, struct proc_stat *out);
 /* Returns clock ticks per second (sysconf(_SC_CLK_TCK), cached). */
 long proc_clock_ticks(void);
 
-/* Milliseconds since boot (CLOCK_BOOTTIME), comparable to start_time. */
-uint64_t proc_boot_ms(void);
-
 /* A snapshot of every process on the machine, for walking trees. procs is
  * sorted by parent pid, so the children of a process are one contiguous
  * run found by binary search: walking a tree costs its size, not the

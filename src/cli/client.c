@@ -28,15 +28,6 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-int client_daemon_running(const struct cli *c)
-{
-    int fd = unix_connect(c->paths.daemon_sock, 0);
-    if (fd < 0)
-        return 0;
-    close(fd);
-    return 1;
-}
-
 /* Starts droverd detached and waits for its "ready" on a pipe. A daemon
  * that lost the lock race exits without writing: the caller then simply
  * connects to the winner. */

@@ -17,9 +17,6 @@ int client_request(struct cli *c, json_t *req, int autostart, json_t **reply);
  * NULL. */
 json_t *client_call(struct cli *c, json_t *req);
 
-/* True when a daemon answers on the socket right now. */
-int client_daemon_running(const struct cli *c);
-
 /* Waits until no daemon holds the home's lock (after kill/update), at most
  * timeout_ms. Returns 0 or -ETIMEDOUT. */
 int client_wait_daemon_exit(const struct cli *c, int timeout_ms);

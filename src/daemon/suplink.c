@@ -322,11 +322,6 @@ void suplink_disown(struct suplink *l)
     l->inst = NULL;
 }
 
-struct inst *suplink_inst(const struct suplink *l)
-{
-    return l ? l->inst : NULL;
-}
-
 const struct inst_snap *suplink_snap(const struct suplink *l)
 {
     return &l->snap;

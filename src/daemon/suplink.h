@@ -69,5 +69,3 @@ struct suplink *suplink_promote(struct suplink *l);
  * touch the instance (a dismissed replacement, an instance being removed). */
 void suplink_disown(struct suplink *l);
 
-/* The instance a link serves, or NULL (a dismissed or demoted link). */
-struct inst *suplink_inst(const struct suplink *l);

@@ -298,12 +298,3 @@ size_t conn_queued(const struct conn *c)
     return c->queued;
 }
 
-int conn_fd(const struct conn *c)
-{
-    return c->fd;
-}
-
-void conn_set_data(struct conn *c, void *data)
-{
-    c->data = data;
-}

@@ -47,8 +47,3 @@ void conn_free(struct conn *c);
 /* Bytes queued and not yet written. */
 size_t conn_queued(const struct conn *c);
 
-/* The socket fd (for SO_PEERCRED checks and logging). */
-int conn_fd(const struct conn *c);
-
-/* Replaces the user data passed to the handlers. */
-void conn_set_data(struct conn *c, void *data);
