@@ -2,6 +2,9 @@
 #include "cli/client.h"
 #include "base/fdutil.h"
 #include "base/macros.h"
+#include "base/parse.h"
+#include "base/paths.h"
+#include "base/procfs.h"
 #include "base/timeutil.h"
 #include "base/unixsock.h"
 #include "proto/frame.h"
@@ -18,7 +21,6 @@
 #include <unistd.h>
 
 #define DAEMON_START_TIMEOUT_MS 15000
-#define REPLY_TIMEOUT_MS (15 * 60 * 1000)
 
 extern char **environ;
 
@@ -91,60 +93,158 @@ static int start_daemon(struct cli *c)
     return 0;
 }
 
-static int connect_daemon(struct cli *c, int autostart)
+/* How long the CLI waits for a sign of life from the daemon: to connect,
+ * and between two frames of a reply (the daemon sends progress frames while
+ * it works). DROVER_TIMEOUT (seconds) changes it for slow machines. */
+static int64_t timeout_ms(void)
 {
-    int fd = unix_connect(c->paths.daemon_sock, 0);
-    if (fd >= 0 || !autostart)
-        return fd >= 0 ? fd : -ENOTCONN;
-    if (fd != -ENOENT && fd != -ECONNREFUSED)
-        return fd;
-    int r = paths_ensure(&c->paths);
-    if (r < 0)
-        return r;
-    r = start_daemon(c);
-    if (r < 0)
-        return r;
-    /* the winner of a start race may still be adopting supervisors */
-    int64_t deadline = mono_ms() + DAEMON_START_TIMEOUT_MS;
+    const char *t = getenv("DROVER_TIMEOUT");
+    int64_t ms;
+    if (t && *t && parse_duration_ms(t, &ms) == 0) {
+        /* a bare number is seconds here, as a user types it */
+        if (strspn(t, "0123456789.") == strlen(t))
+            ms *= 1000;
+        if (ms > 0)
+            return ms;
+    }
+    return CLIENT_DEFAULT_TIMEOUT_MS;
+}
+
+/* The pid written in daemon.lock when a daemon holds the lock, else 0. */
+static pid_t lock_holder(const struct cli *c)
+{
+    char path[4200];
+    path_join(path, c->paths.home, "daemon.lock");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    pid_t pid = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+        char buf[32] = "";
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+        pid = n > 0 ? (pid_t)atoi(buf) : -1;
+    }
+    close(fd);
+    return pid;
+}
+
+/* Says why a daemon does not answer: stopped, or busy. */
+static void explain_silence(const struct cli *c, int64_t waited_ms)
+{
+    pid_t pid = lock_holder(c);
+    struct proc_stat st;
+    if (pid > 0 && proc_read_stat(pid, &st) == 0 && st.state == 'T')
+        fprintf(stderr,
+                "drover: error: the daemon (pid %d) did not answer within %.1f s: it is stopped "
+                "(SIGSTOP); resume it with kill -CONT %d\n",
+                (int)pid, (double)waited_ms / 1000.0, (int)pid);
+    else
+        fprintf(stderr,
+                "drover: error: the daemon%s did not answer within %.1f s (set DROVER_TIMEOUT "
+                "to wait longer)\n",
+                pid > 0 ? " (pid in daemon.lock)" : "", (double)waited_ms / 1000.0);
+}
+
+/* Connects within the deadline. A daemon that holds the lock but whose
+ * socket is gone (a wiped run dir) binds it again within a second. */
+static int connect_daemon(struct cli *c, int autostart, int64_t deadline)
+{
+    int started = 0;
     for (;;) {
-        fd = unix_connect(c->paths.daemon_sock, 0);
-        if (fd >= 0)
+        int fd = unix_connect(c->paths.daemon_sock, 1);
+        if (fd >= 0) {
+            if (fd_set_nonblock(fd, 0) < 0) {
+                close(fd);
+                return -EIO;
+            }
             return fd;
-        if (mono_ms() > deadline)
+        }
+        if (fd == -EACCES || fd == -EPERM) {
+            fprintf(stderr,
+                    "drover: error: permission denied on %s: the daemon of this home runs as "
+                    "another user\n",
+                    c->paths.daemon_sock);
             return fd;
+        }
+        int gone = fd == -ENOENT || fd == -ECONNREFUSED;
+        if (gone && !lock_holder(c)) {
+            if (!autostart)
+                return -ENOTCONN;
+            if (started > 1) {
+                fprintf(stderr, "drover: error: the daemon did not start (see %s/daemon.log)\n",
+                        c->paths.home);
+                return fd;
+            }
+            int r = paths_ensure(&c->paths);
+            if (r < 0)
+                return r;
+            r = start_daemon(c);
+            if (r < 0)
+                return r;
+            started++;
+            continue;
+        }
+        if (!gone && fd != -EAGAIN) {
+            fprintf(stderr, "drover: error: cannot reach the daemon at %s: %s\n",
+                    c->paths.daemon_sock, strerror(-fd));
+            return fd;
+        }
+        /* a daemon runs (its socket is being bound again) or its backlog is
+         * full: try again until the deadline */
+        if (mono_ms() > deadline) {
+            explain_silence(c, timeout_ms());
+            return -ETIMEDOUT;
+        }
         sleep_ms(20);
     }
 }
 
 int client_request(struct cli *c, json_t *req, int autostart, json_t **reply)
 {
-    int fd = connect_daemon(c, autostart);
-    if (fd == -ENOTCONN)
-        return fd;
-    if (fd < 0) {
-        fprintf(stderr, "drover: error: cannot reach the daemon at %s: %s\n", c->paths.daemon_sock,
-                strerror(-fd));
-        return fd;
-    }
+    int64_t wait = timeout_ms();
     char *text = json_dumps(req, JSON_COMPACT);
-    if (!text) {
-        close(fd);
+    if (!text)
         return -ENOMEM;
+    size_t len = strlen(text);
+    if (len > FRAME_MAX_REQUEST) {
+        fprintf(stderr,
+                "drover: error: the request is too large (%zu KiB, the daemon accepts at most "
+                "%u KiB): split it or shrink the configuration\n",
+                len >> 10, FRAME_MAX_REQUEST >> 10);
+        free(text);
+        return -EMSGSIZE;
     }
-    int r = frame_send(fd, text, strlen(text), NULL, 0);
+    int fd = connect_daemon(c, autostart, mono_ms() + wait);
+    if (fd < 0) {
+        free(text);
+        return fd;
+    }
+    int r = frame_send(fd, text, len, NULL, 0);
     free(text);
     char *payload = NULL;
-    size_t len = 0;
-    if (r == 0)
-        r = frame_recv(fd, FRAME_MAX_RESPONSE, REPLY_TIMEOUT_MS, &payload, &len, NULL, NULL);
+    size_t plen = 0;
+    /* progress frames say the daemon works on it; the reply ends the wait */
+    while (r == 0) {
+        r = frame_recv(fd, FRAME_MAX_RESPONSE, (int)wait, &payload, &plen, NULL, NULL);
+        if (r < 0)
+            break;
+        if (!strstr(payload, "\"progress\"") || strstr(payload, "\"ok\""))
+            break;
+        free(payload);
+        payload = NULL;
+    }
     close(fd);
+    if (r == -ETIMEDOUT) {
+        explain_silence(c, wait);
+        return r;
+    }
     if (r < 0) {
         fprintf(stderr, "drover: error: no answer from the daemon: %s\n",
-                r == -EPIPE ? "connection closed" : strerror(-r));
+                r == -EPIPE ? "it closed the connection (see its log, daemon.log)" : strerror(-r));
         return r;
     }
     json_error_t jerr;
-    *reply = json_loadb(payload, len, 0, &jerr);
+    *reply = json_loadb(payload, plen, 0, &jerr);
     free(payload);
     if (!*reply || !json_is_object(*reply)) {
         fprintf(stderr, "drover: error: bad answer from the daemon: %s\n", jerr.text);

@@ -7,9 +7,16 @@
 
 #include "cli/cli.h"
 
+/* Default wait for a sign of life from the daemon (DROVER_TIMEOUT, in
+ * seconds, overrides it): to connect, and between the frames of a reply. */
+#define CLIENT_DEFAULT_TIMEOUT_MS 20000
+
 /* Sends req (borrowed) and stores the reply in *reply (new reference).
  * autostart: start the daemon when none runs. Returns 0, -ENOTCONN when no
- * daemon runs and autostart is off, or a negative errno (message printed). */
+ * daemon runs and autostart is off, or a negative errno (message printed):
+ * -ETIMEDOUT when the daemon showed no sign of life for the timeout,
+ * -EMSGSIZE for a request over the daemon's limit, -EACCES when the daemon
+ * belongs to another user. */
 int client_request(struct cli *c, json_t *req, int autostart, json_t **reply);
 
 /* Sends req (reference stolen), starting the daemon if needed. Returns the

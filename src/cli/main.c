@@ -107,8 +107,10 @@ static void find_exe_dir(struct cli *c)
 int main(int argc, char **argv)
 {
     static struct cli c;
-    static char *rest[4096];
+    char **rest = calloc((size_t)argc + 1, sizeof(char *));
     int n_rest = 0;
+    if (!rest)
+        return cli_error("out of memory");
 
     log_setup("drover", 0);
     const char *nc = getenv("NO_COLOR");
@@ -129,7 +131,7 @@ int main(int argc, char **argv)
             rest[n_rest++] = "version";
         else if (!dashdash && (!strcmp(a, "-h") || !strcmp(a, "--help")) && n_rest == 0)
             rest[n_rest++] = "help";
-        else if (n_rest < (int)(sizeof(rest) / sizeof(rest[0])))
+        else
             rest[n_rest++] = argv[i];
     }
     if (n_rest == 0) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct ctx {
     const char *app;
@@ -53,6 +54,8 @@ static int scalar_text(const json_t *v, char *buf, size_t len)
 
 static const char *type_of(const json_t *v)
 {
+    if (!v)
+        return "nothing";
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         return "an object";
@@ -401,18 +404,50 @@ static json_t *normalize_value(struct ctx *c, const struct opt_def *d, json_t *v
     return NULL;
 }
 
+/* A copy of s fit for a message: control bytes become '?', cut at len. */
+static const char *printable(const char *s, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < len; i++)
+        out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    out[i] = '\0';
+    return out;
+}
+
+int app_name_check(const char *name, char *why, size_t whylen)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > CFG_MAX_NAME_LEN) {
+        snprintf(why, whylen, "must be 1 to %d characters long", CFG_MAX_NAME_LEN);
+        return -EINVAL;
+    }
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '/') {
+            snprintf(why, whylen, "must not contain '/' or control characters");
+            return -EINVAL;
+        }
+    }
+    if (!strcmp(name, "all") || !strcmp(name, ".") || !strcmp(name, "..") ||
+        strspn(name, "0123456789") == len) {
+        snprintf(why, whylen, "is reserved (a target would be ambiguous)");
+        return -EINVAL;
+    }
+    if (name[0] == '-') {
+        snprintf(why, whylen, "must not start with '-' (it would read as an option)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* Checks between options and of enumerated values, after typing. */
 static int check_semantics(struct ctx *c, json_t *o)
 {
     const char *s;
-    if ((s = cfg_str(o, "name", NULL))) {
-        if (!*s || strcmp(s, "all") == 0 || strspn(s, "0123456789") == strlen(s))
-            return fail(c, "name", "'%s' is reserved (a target would be ambiguous)", s);
-        if (strlen(s) > 128 || strpbrk(s, "/\n\t"))
-            return fail(c, "name",
-                        "must be at most 128 characters, without '/' or control "
-                        "characters");
-    }
+    char why[128], shown[65];
+    if ((s = cfg_str(o, "name", NULL)) && app_name_check(s, why, sizeof(why)) < 0)
+        return fail(c, "name", "'%s' %s", printable(s, shown, sizeof(shown)), why);
+    if ((s = cfg_str(o, "namespace", NULL)) && app_name_check(s, why, sizeof(why)) < 0)
+        return fail(c, "namespace", "'%s' %s", printable(s, shown, sizeof(shown)), why);
     if ((s = cfg_str(o, "exec_mode", NULL))) {
         if (!strcmp(s, "fork") || !strcmp(s, "fork_mode"))
             json_object_set_new(o, "exec_mode", json_string("fork"));
@@ -440,9 +475,10 @@ static int check_semantics(struct ctx *c, json_t *o)
     }
     if ((s = cfg_str(o, "cron_restart", NULL))) {
         struct cron_expr cron;
-        char why[256];
-        if (cron_parse(s, &cron, why, sizeof(why)) < 0)
-            return fail(c, "cron_restart", "invalid cron expression '%s': %s", s, why);
+        char cron_why[256];
+        if (cron_parse(s, &cron, cron_why, sizeof(cron_why)) < 0 ||
+            cron_check_reachable(&cron, time(NULL), cron_why, sizeof(cron_why)) < 0)
+            return fail(c, "cron_restart", "invalid cron expression '%s': %s", s, cron_why);
     }
     int64_t port = cfg_int(o, "port", 0);
     if (json_object_get(o, "port") && (port < 1 || port > 65535))
@@ -490,10 +526,11 @@ int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, 
     }
     json_t *name = json_object_get(in, "name");
     json_t *script = json_object_get(in, "script");
-    if (name && scalar_text(name, namebuf, sizeof(namebuf)) == 0)
-        c.app = namebuf;
+    char raw[160];
+    if (name && scalar_text(name, raw, sizeof(raw)) == 0)
+        c.app = printable(raw, namebuf, sizeof(namebuf));
     else if (script && json_is_string(script))
-        c.app = json_string_value(script);
+        c.app = printable(json_string_value(script), namebuf, sizeof(namebuf));
 
     json_t *o = json_object();
     const char *key;

@@ -21,12 +21,20 @@
 #define CFG_DEFAULT_LISTEN_TIMEOUT_MS 8000
 #define CFG_DEFAULT_MAX_INSTANCES 256
 #define CFG_HARD_MAX_INSTANCES 4096
+#define CFG_MAX_NAME_LEN 128
 
 /* Normalizes one app object (in is borrowed). On success stores a new
  * object in *out and returns 0. Unknown keys append a message to warnings
  * (a JSON array; may be NULL). On failure returns -EINVAL and writes
  * "app 'NAME': KEY: problem" into err. */
 int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, size_t errlen);
+
+/* Checks an app or namespace name: 1 to CFG_MAX_NAME_LEN bytes, no '/'
+ * and no control characters (newline, ESC, CR...), not "all", "." or "..",
+ * not only digits (targets would be ambiguous), no leading '-'. Returns 0,
+ * or -EINVAL with the reason in why ("must not contain ..."). The one
+ * validator behind every path that creates or restores an app. */
+int app_name_check(const char *name, char *why, size_t whylen);
 
 /* Typed getters over a normalized app object, with defaults. */
 const char *cfg_str(const json_t *app, const char *key, const char *def);

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define SEARCH_HORIZON_S (10LL * 366 * 86400)
+/* weekdays and dates line up again within 28 years (29 to be safe) */
+#define SEARCH_HORIZON_S (29LL * 366 * 86400)
 
 struct field_def {
     const char *what;
@@ -335,4 +336,25 @@ int cron_next(const struct cron_expr *e, time_t after, time_t *next)
         return 0;
     }
     return -ENOENT;
+}
+
+int cron_check_reachable(const struct cron_expr *e, time_t now, char *err, size_t errlen)
+{
+    time_t next;
+    if (cron_next(e, now, &next) < 0) {
+        snprintf(err, errlen, "never fires (no matching time in the next 29 years)");
+        return -EINVAL;
+    }
+    if (next - now > CRON_MAX_FIRST_WAIT_S) {
+        struct tm tm;
+        char when[64] = "?";
+        if (localtime_r(&next, &tm))
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+        snprintf(err, errlen,
+                 "would first fire on %s, more than 5 years from now (when day of month and "
+                 "day of week are both given, a field starting with '*' still restricts)",
+                 when);
+        return -EINVAL;
+    }
+    return 0;
 }

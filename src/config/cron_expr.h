@@ -44,6 +44,14 @@ int cron_parse(const char *text, struct cron_expr *out, char *err, size_t errlen
 
 /* Stores in *next the first matching second strictly after `after` (a
  * Unix time), in the local time zone. Returns 0, or -ENOENT when nothing
- * matches within the next 10 years (cannot happen for an expression that
- * cron_parse accepted, barring exotic time zones). */
+ * matches within the next 29 years (weekdays and dates line up again within
+ * 28 years, so such an expression never fires). */
 int cron_next(const struct cron_expr *e, time_t after, time_t *next);
+
+#define CRON_MAX_FIRST_WAIT_S (5LL * 366 * 86400)
+
+/* Refuses (-EINVAL, reason in err) an expression that, from now, never
+ * fires or first fires more than CRON_MAX_FIRST_WAIT_S later (such as
+ * "0 9 1/7 3 STAR/7": days 1, 8, ... of March that are also Sundays, once a
+ * decade): what a user typed was not what they meant. Returns 0 otherwise. */
+int cron_check_reachable(const struct cron_expr *e, time_t now, char *err, size_t errlen);

@@ -6,6 +6,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "base/unixsock.h"
+#include "config/app_config.h"
 #include "daemon/inst_spec.h"
 #include "daemon/lifecycle.h"
 #include "daemon/listeners.h"
@@ -121,7 +122,8 @@ static int better(const struct candidate *a, const struct candidate *b)
 static struct app *app_for(struct daemon *d, const struct candidate *c)
 {
     const char *name = kv_get(&c->msg, "name");
-    if (!name)
+    char why[128];
+    if (!name || app_name_check(name, why, sizeof(why)) < 0)
         return NULL;
     struct app *app = registry_find_app(&d->reg, name);
     if (app)

@@ -57,6 +57,9 @@ struct app *apply_create_app(struct daemon *d, const char *name, json_t *config,
                              int count, const int *start, struct inst_list *created,
                              json_t *warnings, char *err, size_t errlen)
 {
+    if (registry_check_new_app(&d->reg, name, cfg_str(config, "namespace", "default"), err,
+                               errlen) < 0)
+        return NULL;
     struct app *app = registry_add_app(&d->reg, name, json_incref(config), wall_ms());
     if (!app) {
         snprintf(err, errlen, "out of memory");

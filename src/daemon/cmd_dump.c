@@ -210,14 +210,26 @@ static int resurrect(struct daemon *d, struct inst_list *started, json_t *warnin
     json_array_foreach(apps, i, dumped)
     {
         const char *name = json_string_value(json_object_get(dumped, "name"));
+        json_t *dumped_config = json_object_get(dumped, "config");
         json_t *config = NULL;
-        char cerr[512];
+        char cerr[512], why[128], msg[800];
         /* re-validated: the dump may come from another version, or a hand */
-        if (!name || app_config_normalize(json_object_get(dumped, "config"), &config, NULL, cerr,
-                                          sizeof(cerr)) < 0) {
-            char msg[700];
-            snprintf(msg, sizeof(msg), "dump entry #%zu skipped: %s", i + 1,
-                     name ? cerr : "no name");
+        if (!json_is_object(dumped)) {
+            snprintf(msg, sizeof(msg), "dump entry #%zu skipped: not an object", i + 1);
+        } else if (!name) {
+            snprintf(msg, sizeof(msg), "dump entry #%zu skipped: no name", i + 1);
+        } else if (app_name_check(name, why, sizeof(why)) < 0) {
+            snprintf(msg, sizeof(msg), "dump entry #%zu skipped: invalid app name: it %s", i + 1,
+                     why);
+        } else if (!json_is_object(dumped_config)) {
+            snprintf(msg, sizeof(msg), "dump entry #%zu ('%s') skipped: \"config\" is %s", i + 1,
+                     name, dumped_config ? "not an object" : "missing");
+        } else if (app_config_normalize(dumped_config, &config, NULL, cerr, sizeof(cerr)) < 0) {
+            snprintf(msg, sizeof(msg), "dump entry #%zu ('%s') skipped: %s", i + 1, name, cerr);
+        } else {
+            msg[0] = '\0';
+        }
+        if (msg[0]) {
             json_array_append_new(warnings, json_string(msg));
             continue;
         }

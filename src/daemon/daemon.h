@@ -49,6 +49,7 @@ struct app {
     struct listener_set *listeners; /* listeners.h; NULL until the app has a socket */
     size_t n_insts;                 /* kept by the registry */
     struct app_triggers *triggers;  /* triggers/triggers.h; NULL when it has none */
+    uint64_t mark;                  /* scratch for one pass over the registry (targets.c) */
 };
 
 struct inst {
@@ -74,14 +75,17 @@ struct inst {
     char trigger_reason[160]; /* "memory 61.2mb > max_memory_restart 60.0mb", "watch: a/b.js" */
     pid_t trigger_pid;        /* memory: the app pid a restart was asked for */
     int64_t trigger_pid_ms;   /* mono ms of that request */
+    uint64_t mark;            /* scratch for one pass over the registry (targets.c) */
 };
 
 struct registry {
-    struct app **apps;
+    struct app **apps;    /* in creation order */
+    struct app **by_name; /* the same apps sorted by name, for lookups */
     size_t n_apps, cap_apps;
     struct inst **insts; /* sorted by id */
     size_t n_insts, cap_insts;
     int64_t next_id;
+    uint64_t mark_epoch; /* bumped by each pass that marks apps or instances */
     /* Called after an app is added and before one is removed (the restart
      * triggers hook here, triggers/triggers.h). NULL when unset. */
     void (*app_hook)(void *data, struct app *app, int added);
@@ -101,18 +105,30 @@ struct daemon {
     int shutting_down;     /* kill/update in progress: new requests are refused */
     int keep_apps_on_exit; /* drover update: leave supervisors running */
     int64_t started_at;
+    unsigned long nofile_soft; /* the fd limit we inherited, handed down to supervisors */
     char cgroup_base[512];     /* cgroup v2 dir for instance cgroups, "" when unusable */
-    int64_t persist_timer;     /* pending state.json write (daemon_persist) */
+    struct server *server;     /* the control socket (server.h) */
+    int persist_dirty;         /* state.json is behind the registry */
+    int persist_urgent;        /* a reply waits for it: write before the loop sleeps */
+    int persist_error;         /* negative errno of the last failed write, else 0 */
+    int64_t persist_timer;     /* the write of a change nobody waits for */
     struct triggers *triggers; /* watch, cron and memory restarts (triggers/triggers.h) */
 };
 
 /* Schedules a write of state.json (apps, instances, next id): changes in
  * one burst (a kill of 1,000 instances) are written once, within
- * PERSIST_DELAY_MS, and always before the daemon answers a CLI (server.c),
- * so an acknowledged change survives a daemon crash. */
+ * PERSIST_DELAY_MS, and always before a reply to a CLI leaves (server.c
+ * calls daemon_persist_before_reply; the loop's before-sleep hook,
+ * persist_before_sleep, writes), so an acknowledged change survives a
+ * daemon crash. */
 void daemon_persist(struct daemon *d);
 
-/* Writes state.json now, atomically, if a write is pending. Logs failures. */
+/* A reply is about to be queued: a pending write happens before the loop
+ * sleeps again, i.e. before the reply is written to its socket. */
+void daemon_persist_before_reply(struct daemon *d);
+
+/* Writes state.json now, atomically, if a write is pending. Logs failures
+ * and keeps the error in d->persist_error. */
 void daemon_persist_flush(struct daemon *d);
 
 #define PERSIST_DELAY_MS 20

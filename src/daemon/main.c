@@ -23,6 +23,7 @@
 #include "daemon/daemon.h"
 #include "daemon/dump.h"
 #include "daemon/ops.h"
+#include "daemon/persist.h"
 #include "daemon/registry.h"
 #include "daemon/reload.h"
 #include "daemon/sdnotify.h"
@@ -39,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -129,6 +131,20 @@ static void setup_cgroup_base(struct daemon *d)
     if (fd < 0 || strlen(base) >= sizeof(d->cgroup_base))
         return;
     snprintf(d->cgroup_base, sizeof(d->cgroup_base), "%s", base);
+}
+
+/* Every supervisor link and CLI connection is an fd: take the whole hard
+ * limit, not the 1,024 a login shell hands down. */
+static void raise_fd_limit(struct daemon *d)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        d->nofile_soft = rl.rlim_cur;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            log_warn_errno(neg_errno(), "cannot raise the open file limit");
+    }
 }
 
 static int take_lock(struct daemon *d)
@@ -231,6 +247,7 @@ int main(int argc, char **argv)
         return log_error_errno(r, "cannot take the daemon lock"), 1;
 
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit(d);
     find_exe_dir(d);
     setup_cgroup_base(d);
     d->loop = ev_loop_new();
@@ -243,6 +260,7 @@ int main(int argc, char **argv)
         return log_error_errno(r, "cannot set up signals"), 1;
     signal(SIGHUP, SIG_IGN);
 
+    ev_loop_set_before_sleep(d->loop, persist_before_sleep, d);
     if ((r = triggers_init(d)) < 0)
         return log_error_errno(r, "cannot set up restart triggers"), 1;
     adopt_all(d);

@@ -56,9 +56,23 @@ static void write_state(struct daemon *d)
     char path[4200];
     path_join(path, d->paths.home, "state.json");
     int r = write_file_atomic(path, text, strlen(text), 0600);
-    if (r < 0)
+    if (r < 0 && r != d->persist_error)
         log_error_errno(r, "cannot write %s (the previous state is kept)", path);
+    else if (r == 0 && d->persist_error < 0)
+        log_info("%s written again", path);
+    d->persist_error = r < 0 ? r : 0;
     free(text);
+}
+
+void daemon_persist_flush(struct daemon *d)
+{
+    ev_timer_cancel(d->loop, d->persist_timer);
+    d->persist_timer = 0;
+    d->persist_urgent = 0;
+    if (!d->persist_dirty)
+        return;
+    d->persist_dirty = 0;
+    write_state(d);
 }
 
 static void on_persist_timer(struct ev_loop *loop, void *data)
@@ -66,30 +80,43 @@ static void on_persist_timer(struct ev_loop *loop, void *data)
     struct daemon *d = data;
     (void)loop;
     d->persist_timer = 0;
-    write_state(d);
+    daemon_persist_flush(d);
 }
 
 void daemon_persist(struct daemon *d)
 {
-    if (!d->persist_timer)
-        d->persist_timer = ev_timer_add(d->loop, PERSIST_DELAY_MS, on_persist_timer, d);
+    d->persist_dirty = 1;
+    if (!d->persist_timer) {
+        int64_t t = ev_timer_add(d->loop, PERSIST_DELAY_MS, on_persist_timer, d);
+        d->persist_timer = t > 0 ? t : 0;
+    }
 }
 
-void daemon_persist_flush(struct daemon *d)
+void daemon_persist_before_reply(struct daemon *d)
 {
-    if (!d->persist_timer)
-        return;
-    ev_timer_cancel(d->loop, d->persist_timer);
-    d->persist_timer = 0;
-    write_state(d);
+    if (d->persist_dirty)
+        d->persist_urgent = 1;
+}
+
+void persist_before_sleep(struct ev_loop *loop, void *data)
+{
+    struct daemon *d = data;
+    (void)loop;
+    if (d->persist_urgent)
+        daemon_persist_flush(d);
 }
 
 static void load_app(struct daemon *d, json_t *ja)
 {
     const char *name = json_string_value(json_object_get(ja, "name"));
     json_t *config = json_object_get(ja, "config");
+    char why[128];
     if (!name || !json_is_object(config) || registry_find_app(&d->reg, name))
         return;
+    if (app_name_check(name, why, sizeof(why)) < 0) {
+        log_error("state.json: app skipped: its name %s", why);
+        return;
+    }
     struct app *app = registry_add_app(&d->reg, name, json_incref(config),
                                        json_integer_value(json_object_get(ja, "created_at")));
     if (!app)

@@ -1,12 +1,32 @@
 /* registry.c - the apps and instances the daemon knows. */
 #include "daemon/registry.h"
-#include "base/parse.h"
 #include "config/app_config.h"
 #include "daemon/listeners.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Position of name in the by_name index, or where it would go. */
+static size_t name_pos(const struct registry *r, const char *name, int *found)
+{
+    size_t lo = 0, hi = r->n_apps;
+    *found = 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(r->by_name[mid]->name, name);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 struct app *registry_add_app(struct registry *r, const char *name, json_t *config,
                              int64_t created_at)
@@ -14,12 +34,21 @@ struct app *registry_add_app(struct registry *r, const char *name, json_t *confi
     if (r->n_apps == r->cap_apps) {
         size_t ncap = r->cap_apps ? r->cap_apps * 2 : 16;
         struct app **na = realloc(r->apps, ncap * sizeof(*na));
-        if (!na) {
+        if (na)
+            r->apps = na;
+        struct app **nb = na ? realloc(r->by_name, ncap * sizeof(*nb)) : NULL;
+        if (!nb) {
             json_decref(config);
             return NULL;
         }
-        r->apps = na;
+        r->by_name = nb;
         r->cap_apps = ncap;
+    }
+    int found;
+    size_t pos = name_pos(r, name, &found);
+    if (found) {
+        json_decref(config);
+        return NULL;
     }
     struct app *a = calloc(1, sizeof(*a));
     if (!a || !(a->name = strdup(name))) {
@@ -29,18 +58,53 @@ struct app *registry_add_app(struct registry *r, const char *name, json_t *confi
     }
     a->config = config;
     a->created_at = created_at;
+    memmove(&r->by_name[pos + 1], &r->by_name[pos], (r->n_apps - pos) * sizeof(r->by_name[0]));
+    r->by_name[pos] = a;
     r->apps[r->n_apps++] = a;
     if (r->app_hook)
         r->app_hook(r->app_hook_data, a, 1);
     return a;
 }
 
+int registry_check_new_app(const struct registry *r, const char *name, const char *ns, char *err,
+                           size_t errlen)
+{
+    char why[128];
+    if (app_name_check(name, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "invalid app name: it %s", why);
+        return -EINVAL;
+    }
+    if (registry_find_app(r, name)) {
+        snprintf(err, errlen, "app '%s' already exists", name);
+        return -EEXIST;
+    }
+    if (strcmp(name, "default") == 0) {
+        snprintf(err, errlen, "'default' is the default namespace: choose another app name");
+        return -EINVAL;
+    }
+    if (strcmp(ns, name) == 0) {
+        snprintf(err, errlen, "app '%s' cannot be in a namespace of the same name", name);
+        return -EINVAL;
+    }
+    if (registry_find_app(r, ns)) {
+        snprintf(err, errlen, "namespace '%s' is the name of an app: choose another namespace", ns);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < r->n_apps; i++) {
+        if (strcmp(cfg_str(r->apps[i]->config, "namespace", "default"), name) == 0) {
+            snprintf(err, errlen, "'%s' is the name of a namespace in use: choose another app name",
+                     name);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 struct app *registry_find_app(const struct registry *r, const char *name)
 {
-    for (size_t i = 0; i < r->n_apps; i++)
-        if (strcmp(r->apps[i]->name, name) == 0)
-            return r->apps[i];
-    return NULL;
+    int found;
+    size_t pos = name_pos(r, name, &found);
+    return found ? r->by_name[pos] : NULL;
 }
 
 void registry_remove_app(struct registry *r, struct app *app)
@@ -50,6 +114,11 @@ void registry_remove_app(struct registry *r, struct app *app)
             continue;
         if (r->app_hook)
             r->app_hook(r->app_hook_data, app, 0);
+        int found;
+        size_t pos = name_pos(r, app->name, &found);
+        if (found)
+            memmove(&r->by_name[pos], &r->by_name[pos + 1],
+                    (r->n_apps - pos - 1) * sizeof(r->by_name[0]));
         memmove(&r->apps[i], &r->apps[i + 1], (r->n_apps - i - 1) * sizeof(r->apps[0]));
         r->n_apps--;
         listeners_close(app, -2);
@@ -140,39 +209,6 @@ size_t registry_count_app_insts(const struct registry *r, const struct app *app)
     return app->n_insts;
 }
 
-static int push(struct inst ***out, size_t *n, struct inst *in)
-{
-    for (size_t i = 0; i < *n; i++)
-        if ((*out)[i] == in)
-            return 0;
-    struct inst **na = realloc(*out, (*n + 1) * sizeof(*na));
-    if (!na)
-        return -ENOMEM;
-    *out = na;
-    na[(*n)++] = in;
-    return 0;
-}
-
-int registry_resolve(const struct registry *r, const char *target, struct inst ***out, size_t *n)
-{
-    size_t before = *n;
-    int64_t id;
-    int all = strcmp(target, "all") == 0;
-    int is_id = parse_int64(target, 0, INT64_MAX, &id) == 0;
-    for (size_t i = 0; i < r->n_insts; i++) {
-        struct inst *in = r->insts[i];
-        const char *ns = cfg_str(in->app->config, "namespace", "default");
-        if (all || (is_id && in->id == id) || (!is_id && strcmp(in->app->name, target) == 0) ||
-            (!is_id && strcmp(ns, target) == 0)) {
-            if (push(out, n, in) < 0)
-                return -ENOMEM;
-        }
-    }
-    if (*n == before && !all)
-        return -ENOENT;
-    return 0;
-}
-
 void registry_free(struct registry *r)
 {
     while (r->n_insts)
@@ -181,5 +217,6 @@ void registry_free(struct registry *r)
         registry_remove_app(r, r->apps[0]);
     free(r->insts);
     free(r->apps);
+    free(r->by_name);
     memset(r, 0, sizeof(*r));
 }

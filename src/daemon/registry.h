@@ -11,11 +11,18 @@
 #include "daemon/daemon.h"
 
 /* Adds an app (takes ownership of config). Returns NULL on allocation
- * failure (config is then released). */
+ * failure or when the name is taken (config is then released). */
 struct app *registry_add_app(struct registry *r, const char *name, json_t *config,
                              int64_t created_at);
 
-/* Finds an app by name. */
+/* Checks that an app called name in namespace ns may be added: a valid
+ * name (app_name_check), not taken, not the name of a namespace in use (nor
+ * "default"), and ns not the name of another app, so that a target means one
+ * thing. Returns 0, or -EINVAL / -EEXIST with the reason in err. */
+int registry_check_new_app(const struct registry *r, const char *name, const char *ns, char *err,
+                           size_t errlen);
+
+/* Finds an app by name (binary search). */
 struct app *registry_find_app(const struct registry *r, const char *name);
 
 /* Replaces app's config (takes ownership of config, releases the old one).
@@ -38,11 +45,6 @@ void registry_remove_inst(struct registry *r, struct inst *inst);
 
 /* Counts the instances of app. */
 size_t registry_count_app_insts(const struct registry *r, const struct app *app);
-
-/* Resolves a target ("all", an id, an app name, or a namespace) into the
- * matching instances, appended to *out (malloc'd, caller frees) with their
- * count in *n. Returns 0, or -ENOENT when nothing matches. */
-int registry_resolve(const struct registry *r, const char *target, struct inst ***out, size_t *n);
 
 /* Frees everything. */
 void registry_free(struct registry *r);

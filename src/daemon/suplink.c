@@ -183,7 +183,7 @@ static void on_close(struct conn *c, int err, void *data)
         daemon_instances_changed(d);
 }
 
-static const struct conn_handlers handlers = {on_frame, on_close};
+static const struct conn_handlers handlers = {.on_frame = on_frame, .on_close = on_close};
 
 struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_t sup_pid,
                                const struct inst_snap *snap)
@@ -245,6 +245,7 @@ static struct suplink *spawn_link(struct daemon *d, struct inst *inst, const str
         .fds = fds,
         .n_fds = n,
         .new_session = 1,
+        .nofile_soft = d->nofile_soft,
     };
     pid_t pid;
     const char *step;

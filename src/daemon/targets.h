@@ -8,10 +8,15 @@
 
 #include "daemon/daemon.h"
 
-/* Resolves req["targets"] (array of strings). On success stores a malloc'd
- * array in *out (may be empty for "all" on an empty registry) and returns 0;
- * on failure writes the message into err and returns -ENOENT/-EINVAL. */
-int targets_resolve(const struct daemon *d, json_t *req, struct inst ***out, size_t *n, char *err,
+#define TARGETS_MAX 100000
+
+/* Resolves req["targets"] (array of strings: "all", an id, an app name or a
+ * namespace) in linear time, each instance once, in id order whatever the
+ * repeats. On success stores a malloc'd array in *out (may be empty for
+ * "all" on an empty registry) and returns 0; on failure writes the message
+ * into err and returns -ENOENT (a target matches nothing), -EINVAL or
+ * -E2BIG. */
+int targets_resolve(struct daemon *d, json_t *req, struct inst ***out, size_t *n, char *err,
                     size_t errlen);
 
 /* The largest kill_timeout among insts, in ms. */

@@ -1,6 +1,8 @@
 /* gzip_main.c - drover-gzip, the compressor of rotated log files.
  *
  *   drover-gzip FILE...
+ *   drover-gzip --at NAME     (the supervisor's form: the file is stdin, its
+ *                              directory fd 3; no path is resolved at all)
  *
  * For each FILE, writes FILE.gz (gzip format, with FILE's base name and
  * mtime in the header, FILE's mode and times) and then removes FILE. The
@@ -25,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -35,14 +38,17 @@
 #define GZ_CHUNK (256u * 1024u)
 #define GZ_LEVEL 6
 
+#define AT_DIR_FD 3
+
 /* the temporary file being written, removed if we are killed politely */
-static char tmp_path[PATH_MAX];
+static char tmp_name[NAME_MAX + 1];
+static int tmp_dirfd = -1;
 static volatile sig_atomic_t tmp_armed;
 
 static void on_fatal_signal(int sig)
 {
     if (tmp_armed)
-        (void)unlink(tmp_path);
+        (void)unlinkat(tmp_dirfd, tmp_name, 0);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -50,6 +56,7 @@ static void on_fatal_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: drover-gzip FILE...\n"
+                 "       drover-gzip --at NAME   (file on stdin, its directory at fd 3)\n"
                  "compresses each FILE to FILE.gz, then removes FILE\n");
 }
 
@@ -124,47 +131,52 @@ out:
     return r;
 }
 
-static int fsync_dir(const char *dir)
+/* Creates a fresh hidden temporary file next to base, in dirfd. */
+static int create_tmp(int dirfd, const char *base, mode_t mode)
 {
-    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return neg_errno();
-    if (fsync(fd) < 0)
-        return neg_errno();
-    return 0;
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        char suffix[7];
+        for (int i = 0; i < 6; i++) {
+            seed = seed * 1103515245u + 12345u;
+            suffix[i] = letters[(seed >> 16) % (sizeof(letters) - 1)];
+        }
+        suffix[6] = '\0';
+        if (snprintf(tmp_name, sizeof(tmp_name), ".%s.gz.%s", base, suffix) >=
+            (int)sizeof(tmp_name))
+            return -ENAMETOOLONG;
+        int fd =
+            openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST)
+            return neg_errno();
+    }
+    return -EEXIST;
 }
 
-static int gzip_file(const char *path)
+/* Compresses the file open at in (named base in dirfd) to base.gz in
+ * dirfd, then removes base there. Every name is resolved inside dirfd,
+ * without following symlinks. */
+static int gzip_at(int dirfd, const char *base, int in)
 {
-    _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-    if (in < 0)
-        return neg_errno();
     struct stat st;
     if (fstat(in, &st) < 0)
         return neg_errno();
     if (!S_ISREG(st.st_mode))
         return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    if (strchr(base, '/') || !*base)
+        return -EINVAL;
     (void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    char dir[PATH_MAX], dst[PATH_MAX];
-    char *tmp = tmp_path;
-    int n;
-    if (!slash)
-        n = snprintf(dir, sizeof(dir), ".");
-    else if (slash == path)
-        n = snprintf(dir, sizeof(dir), "/");
-    else
-        n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    if (n < 0 || (size_t)n >= sizeof(dir) ||
-        snprintf(dst, sizeof(dst), "%s.gz", path) >= (int)sizeof(dst) ||
-        snprintf(tmp, sizeof(tmp_path), "%s/.%s.gz.XXXXXX", dir, base) >= (int)sizeof(tmp_path))
+    char dst[NAME_MAX + 1];
+    if (snprintf(dst, sizeof(dst), "%s.gz", base) >= (int)sizeof(dst))
         return -ENAMETOOLONG;
 
-    int out = mkostemp(tmp, O_CLOEXEC);
+    tmp_dirfd = dirfd;
+    int out = create_tmp(dirfd, base, st.st_mode & 0666);
     if (out < 0)
-        return neg_errno();
+        return out;
     tmp_armed = 1;
     int r = 0;
     if (fchmod(out, st.st_mode & 0666) < 0)
@@ -179,27 +191,54 @@ static int gzip_file(const char *path)
     }
     if (close(out) < 0 && r == 0)
         r = neg_errno();
-    if (r == 0 && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
+    if (r == 0 && syscall(SYS_renameat2, dirfd, tmp_name, dirfd, dst, RENAME_NOREPLACE) < 0) {
         r = neg_errno();
         if (r == -EINVAL || r == -ENOSYS) {
             /* no RENAME_NOREPLACE here: link() refuses to replace too */
-            r = link(tmp, dst) < 0 ? neg_errno() : 0;
+            r = linkat(dirfd, tmp_name, dirfd, dst, 0) < 0 ? neg_errno() : 0;
             if (r == 0)
-                (void)unlink(tmp);
+                (void)unlinkat(dirfd, tmp_name, 0);
         }
     }
     if (r < 0)
-        (void)unlink(tmp);
+        (void)unlinkat(dirfd, tmp_name, 0);
     tmp_armed = 0;
     if (r < 0)
         return r;
-    r = fsync_dir(dir);
-    if (r < 0)
-        return r;
+    _cleanup_close_ int dir = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0 || fsync(dir) < 0)
+        return neg_errno();
     (void)posix_fadvise(in, 0, 0, POSIX_FADV_DONTNEED);
-    if (unlink(path) < 0 && errno != ENOENT)
+    /* only if the name still names the file we compressed */
+    struct stat now;
+    if (fstatat(dirfd, base, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev &&
+        now.st_ino == st.st_ino && unlinkat(dirfd, base, 0) < 0 && errno != ENOENT)
         return neg_errno();
     return 0;
+}
+
+/* The command-line form: a user's own file, by path. */
+static int gzip_file(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char dir[PATH_MAX];
+    int n;
+    if (!slash)
+        n = snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        n = snprintf(dir, sizeof(dir), "/");
+    else
+        n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return -ENAMETOOLONG;
+    _cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return neg_errno();
+    _cleanup_close_ int in = openat(dirfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    if (in < 0)
+        return neg_errno();
+    return gzip_at(dirfd, base, in);
 }
 
 int main(int argc, char **argv)
@@ -210,7 +249,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    int at = argc == 3 && strcmp(argv[1], "--at") == 0;
     if (argc > 1 && strcmp(argv[1], "--") == 0)
+        first = 2;
+    else if (at)
         first = 2;
     else if (argc > 1 && argv[1][0] == '-')
         first = argc; /* no options exist */
@@ -228,6 +270,12 @@ int main(int argc, char **argv)
     errno = 0;
     (void)!nice(10);
 
+    if (at) {
+        int r = gzip_at(AT_DIR_FD, argv[2], STDIN_FILENO);
+        if (r < 0)
+            log_error_errno(r, "cannot compress %s", argv[2]);
+        return r < 0 ? 1 : 0;
+    }
     int status = 0;
     for (int i = first; i < argc; i++) {
         int r = gzip_file(argv[i]);

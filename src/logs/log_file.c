@@ -3,6 +3,7 @@
 #include "base/fdutil.h"
 #include "base/macros.h"
 #include "base/timeutil.h"
+#include "base/safepath.h"
 #include "logs/log_name.h"
 
 #include <dirent.h>
@@ -24,32 +25,39 @@
 
 /* --- opening --- */
 
-static int make_parent_dirs(const char *path)
+static void fail(struct log_file *f, int r);
+
+#define LOG_FILE_FLAGS (O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* Opens the directory of f->path again, safely (safepath.h). */
+static int open_dir(struct log_file *f)
 {
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path)
-        return 0;
-    size_t n = (size_t)(slash - path);
-    if (n >= sizeof(dir))
-        return -ENAMETOOLONG;
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    return mkdir_p(dir, 0750);
+    int dirfd, trusted;
+    char *name;
+    int r = safepath_open_parent(f->path, 0750, &dirfd, &trusted, &name);
+    if (r < 0)
+        return r;
+    if (f->dirfd >= 0)
+        close(f->dirfd);
+    free(f->name);
+    f->dirfd = dirfd;
+    f->dir_trusted = trusted;
+    f->name = name;
+    return 0;
 }
 
-/* Opens f->path into f->fd (closing the previous fd only on success). */
+/* Opens f->name in the directory we hold into f->fd (closing the previous
+ * fd only on success): never through a symlink someone else planted. */
 static int open_path(struct log_file *f)
 {
-    int fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
-    if (fd < 0 && errno == ENOENT) {
-        int r = make_parent_dirs(f->path);
+    if (f->dirfd < 0) {
+        int r = open_dir(f);
         if (r < 0)
             return r;
-        fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
     }
+    int fd = safepath_openat(f->dirfd, f->dir_trusted, f->name, LOG_FILE_FLAGS, 0640);
     if (fd < 0)
-        return neg_errno();
+        return fd;
     struct stat st;
     if (fstat(fd, &st) < 0) {
         int r = neg_errno();
@@ -69,21 +77,29 @@ static int open_path(struct log_file *f)
     return 0;
 }
 
-int log_file_open(struct log_file *f, const char *path, uint64_t max_size)
+int log_file_init(struct log_file *f, const char *path, uint64_t max_size)
 {
     memset(f, 0, sizeof(*f));
     f->fd = -1;
+    f->dirfd = -1;
     f->max_size = max_size;
     f->path = strdup(path);
     if (!f->path)
         return -ENOMEM;
     int r = open_path(f);
+    if (r < 0)
+        fail(f, r);
+    return r;
+}
+
+int log_file_open(struct log_file *f, const char *path, uint64_t max_size)
+{
+    int r = log_file_init(f, path, max_size);
     if (r < 0) {
-        free(f->path);
-        f->path = NULL;
-        return r;
+        log_file_close(f);
+        f->fd = f->dirfd = -1;
     }
-    return 0;
+    return r;
 }
 
 void log_file_close(struct log_file *f)
@@ -93,11 +109,14 @@ void log_file_close(struct log_file *f)
     log_file_flush(f);
     if (f->fd >= 0)
         close(f->fd);
-    f->fd = -1;
+    if (f->dirfd >= 0)
+        close(f->dirfd);
+    f->fd = f->dirfd = -1;
     free(f->buf);
     free(f->path);
+    free(f->name);
     f->buf = NULL;
-    f->path = NULL;
+    f->path = f->name = NULL;
     f->len = 0;
 }
 
@@ -142,7 +161,8 @@ static void follow_path(struct log_file *f)
     if (!f->regular)
         return;
     struct stat st;
-    if (stat(f->path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino) {
+    if (fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == f->dev &&
+        st.st_ino == f->ino) {
         f->size = (uint64_t)st.st_size;
         return;
     }
@@ -332,58 +352,70 @@ static int rotate_later(struct log_file *f, int64_t delay_ms, int r)
     return r;
 }
 
-static int rename_noreplace(const char *from, const char *to)
+static int rename_noreplace(int dirfd, const char *from, const char *to)
 {
-    if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+    if (syscall(SYS_renameat2, dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return neg_errno();
     /* a file system without RENAME_NOREPLACE: we hold the lock, so a check
      * before rename is enough against the other writers of this log */
     struct stat st;
-    if (lstat(to, &st) == 0)
+    if (fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
         return -EEXIST;
-    if (rename(from, to) < 0)
+    if (renameat(dirfd, from, dirfd, to) < 0)
         return neg_errno();
     return 0;
 }
 
+/* A readable directory stream of the directory we hold. */
+static DIR *open_listing(int dirfd)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    DIR *d = fdopendir(fd);
+    if (!d)
+        close(fd);
+    return d;
+}
+
 /* The first counter above every rotated file of this log stamped with the
  * same second (retention may have deleted the lowest ones). */
-static unsigned next_counter(const char *path, int64_t wall_ms)
+static unsigned next_counter(const struct log_file *f, int64_t wall_ms)
 {
-    char dir[PATH_MAX], stamp[LOG_NAME_STAMP_LEN + 1], other[LOG_NAME_STAMP_LEN + 1];
-    const char *base;
-    if (log_name_split_dir(path, dir, sizeof(dir), &base) < 0 || log_name_stamp(wall_ms, stamp) < 0)
+    char stamp[LOG_NAME_STAMP_LEN + 1], other[LOG_NAME_STAMP_LEN + 1];
+    if (log_name_stamp(wall_ms, stamp) < 0)
         return 0;
-    DIR *d = opendir(dir);
+    DIR *d = open_listing(f->dirfd);
     if (!d)
         return 0;
     unsigned next = 0, counter;
     struct dirent *de;
     while ((de = readdir(d)))
-        if (log_name_parse(base, de->d_name, other, &counter) && strcmp(other, stamp) == 0 &&
+        if (log_name_parse(f->name, de->d_name, other, &counter) && strcmp(other, stamp) == 0 &&
             counter >= next)
             next = counter + 1;
     closedir(d);
     return next;
 }
 
-/* Renames path to the next free rotated name (plain and .gz both free). */
-static int rename_rotated(const char *path, int64_t wall_ms, char *rotated, size_t rotated_size)
+/* Renames the file to the next free rotated name (plain and .gz both free),
+ * inside the directory we hold; its base name goes to rotated. */
+static int rename_rotated(const struct log_file *f, int64_t wall_ms, char *rotated,
+                          size_t rotated_size)
 {
-    for (unsigned counter = next_counter(path, wall_ms); counter <= LOG_NAME_MAX_COUNTER;
-         counter++) {
-        int r = log_name_rotated(path, wall_ms, counter, rotated, rotated_size);
+    for (unsigned counter = next_counter(f, wall_ms); counter <= LOG_NAME_MAX_COUNTER; counter++) {
+        int r = log_name_rotated(f->name, wall_ms, counter, rotated, rotated_size);
         if (r < 0)
             return r;
-        char gz[PATH_MAX];
+        char gz[NAME_MAX + 8];
         struct stat st;
         if (snprintf(gz, sizeof(gz), "%s.gz", rotated) >= (int)sizeof(gz))
             return -ENAMETOOLONG;
-        if (lstat(gz, &st) == 0)
+        if (fstatat(f->dirfd, gz, &st, AT_SYMLINK_NOFOLLOW) == 0)
             continue;
-        r = rename_noreplace(path, rotated);
+        r = rename_noreplace(f->dirfd, f->name, rotated);
         if (r == -EEXIST)
             continue;
         return r;
@@ -405,7 +437,8 @@ int log_file_rotate(struct log_file *f, enum log_rotate_why why, int64_t wall_ms
     f->rotate_retry_at = 0;
 
     struct stat st;
-    if (stat(f->path, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino) {
+    if (fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != f->dev ||
+        st.st_ino != f->ino) {
         /* rotated (or removed) by someone else since we opened it: follow */
         flock(f->fd, LOCK_UN);
         int r = open_path(f);
@@ -416,7 +449,7 @@ int log_file_rotate(struct log_file *f, enum log_rotate_why why, int64_t wall_ms
         flock(f->fd, LOCK_UN);
         return 0;
     }
-    int r = rename_rotated(f->path, wall_ms, rotated, rotated_size);
+    int r = rename_rotated(f, wall_ms, rotated, rotated_size);
     if (r < 0) {
         flock(f->fd, LOCK_UN);
         return rotate_later(f, LOG_FILE_RETRY_MS, r);
@@ -435,7 +468,9 @@ int log_file_rotate(struct log_file *f, enum log_rotate_why why, int64_t wall_ms
 int log_file_reopen(struct log_file *f)
 {
     (void)log_file_flush(f);
-    int r = open_path(f);
+    int r = open_dir(f);
+    if (r == 0)
+        r = open_path(f);
     if (r < 0) {
         if (f->fd >= 0)
             close(f->fd);
@@ -452,7 +487,7 @@ int log_file_truncate(struct log_file *f)
     (void)log_file_flush(f);
     if (f->fd < 0 || !f->regular)
         return 0;
-    follow_path(f);
+    /* the file we hold, never a fresh lookup of the path */
     if (ftruncate(f->fd, 0) < 0)
         return neg_errno();
     f->size = 0;
@@ -463,24 +498,17 @@ int log_file_truncate(struct log_file *f)
 
 /* --- retention --- */
 
-int log_file_prune(const char *path, unsigned retain, const char *busy)
+int log_file_prune(const struct log_file *f, unsigned retain, const char *busy)
 {
-    char dir[PATH_MAX];
-    const char *base;
-    if (log_name_split_dir(path, dir, sizeof(dir), &base) < 0)
-        return -ENAMETOOLONG;
+    if (f->dirfd < 0)
+        return 0;
     char **names;
     size_t n;
-    int r = log_name_list_rotated(path, &names, &n);
+    int r = log_name_list_rotated_at(f->dirfd, f->name, &names, &n);
     if (r < 0)
         return r;
 
     /* walk from the newest; plain and .gz of one rotation are neighbours */
-    const char *busy_base = NULL;
-    if (busy) {
-        const char *s = strrchr(busy, '/');
-        busy_base = s ? s + 1 : busy;
-    }
     int deleted = 0;
     size_t distinct = 0;
     for (size_t i = n; i-- > 0;) {
@@ -490,13 +518,9 @@ int log_file_prune(const char *path, unsigned retain, const char *busy)
             distinct++;
         if (distinct <= retain)
             continue;
-        if (busy_base && log_name_key_len(busy_base) == key &&
-            memcmp(busy_base, names[i], key) == 0)
+        if (busy && log_name_key_len(busy) == key && memcmp(busy, names[i], key) == 0)
             continue;
-        char full[PATH_MAX];
-        if (snprintf(full, sizeof(full), "%s/%s", dir, names[i]) >= (int)sizeof(full))
-            continue;
-        if (unlink(full) == 0)
+        if (unlinkat(f->dirfd, names[i], 0) == 0)
             deleted++;
     }
     log_name_free_list(names, n);

@@ -14,9 +14,16 @@
  * is terminated with '\n' before the next successful write. A pipe or
  * terminal target that would block (EAGAIN) loses the rest of that batch.
  *
+ * Safety: the file's directory is opened once, walking the path without
+ * following a symlink anyone else could have planted (base/safepath.h), and
+ * held by fd; every later open, rotation, listing and deletion happens
+ * inside that directory, by name, with O_NOFOLLOW. So a root supervisor
+ * never writes, renames or truncates a file an app pointed it to.
+ *
  * Sharing: several processes may append to the same path (O_APPEND). Before
- * each write the path is stat()ed; if it now names another inode (another
- * writer or logrotate rotated it) or nothing, the file is reopened first.
+ * each write the name is checked in the held directory; if it now names
+ * another inode (another writer or logrotate rotated it) or nothing, the
+ * file is reopened first.
  * Rotation takes flock(LOCK_EX|LOCK_NB) on the open file and re-checks that
  * the path still names it and its size, so two writers never both rotate
  * the same file. A shared file can pass max_size by what the other writers
@@ -39,8 +46,11 @@ enum log_rotate_why {
 };
 
 struct log_file {
-    char *path; /* owned */
-    int fd;     /* -1 while the path cannot be opened */
+    char *path;      /* owned; what the user configured */
+    int dirfd;       /* the directory we hold (O_PATH), -1 while it cannot be opened */
+    char *name;      /* owned; the file's name in dirfd */
+    int dir_trusted; /* dirfd is writable by nobody but us (safepath.h) */
+    int fd;          /* -1 while the path cannot be opened */
     dev_t dev;
     ino_t ino;
     int regular;             /* a regular file: sizes, rotation and truncation apply */
@@ -66,9 +76,16 @@ struct log_file {
 };
 
 /* Opens path for appending (O_APPEND|O_CLOEXEC, mode 0640, creating missing
- * parent directories 0750) into a zeroed *f. Returns 0 or a negative errno;
- * on failure *f holds nothing that needs freeing. */
+ * parent directories 0750) into *f. Returns 0 or a negative errno (-ELOOP
+ * or -EMLINK: the path leads through a link someone else planted); on
+ * failure *f holds nothing that needs freeing. */
 int log_file_open(struct log_file *f, const char *path, uint64_t max_size);
+
+/* Like log_file_open, but a path that cannot be opened leaves *f failing
+ * (it drops and counts bytes and tries again every LOG_FILE_RETRY_MS, as
+ * after a write failure) instead of empty: the negative errno of the open
+ * is returned and *f must be closed in every case but -ENOMEM. */
+int log_file_init(struct log_file *f, const char *path, uint64_t max_size);
 
 /* Flushes, closes and frees what *f holds. */
 void log_file_close(struct log_file *f);
@@ -96,29 +113,29 @@ int log_file_size_reached(const struct log_file *f);
  * not a regular file, or rotation paused after a failure). */
 uint64_t log_file_room(const struct log_file *f);
 
-/* Rotates the file: flushes, locks, and if the path still names our file
+/* Rotates the file: flushes, locks, and if the name still names our file
  * and `why` holds, renames it to its rotated name (log_name.h) for the
- * wall-clock time wall_ms and opens a new file at path. The rotated path is
- * stored in rotated (size rotated_size). Returns 1 if we rotated, 0 if no
- * rotation was needed or another writer did it (then the new file is
- * opened), or a negative errno. */
+ * wall-clock time wall_ms and opens a new file of the same name. The
+ * rotated base name (in f->dirfd) is stored in rotated (size rotated_size).
+ * Returns 1 if we rotated, 0 if no rotation was needed or another writer
+ * did it (then the new file is opened), or a negative errno. */
 int log_file_rotate(struct log_file *f, enum log_rotate_why why, int64_t wall_ms, char *rotated,
                     size_t rotated_size);
 
-/* Flushes, then closes and reopens the path (after an external rotation).
- * Returns 0 or the negative errno of the open (the file then drops bytes
- * and retries like after a write failure). */
+/* Flushes, then opens the path again, from its directory on (after an
+ * external rotation). Returns 0 or the negative errno of the open (the file
+ * then drops bytes and retries like after a write failure). */
 int log_file_reopen(struct log_file *f);
 
-/* Flushes, then empties the file the path names. Returns 0 or a negative
- * errno; other files (pipes, devices) are left alone. */
+/* Flushes, then empties the file we hold (never a fresh lookup of the
+ * path). Returns 0 or a negative errno; pipes and devices are left alone. */
 int log_file_truncate(struct log_file *f);
 
 /* Frees the write buffer if it is empty (call when idle). */
 void log_file_trim(struct log_file *f);
 
-/* Deletes the oldest rotated files of the log at path (compressed or not)
- * so that at most retain remain; the rotated file `busy` (a full path, or
- * NULL) is never deleted. Returns the number of files deleted or a negative
- * errno if the directory cannot be read. */
-int log_file_prune(const char *path, unsigned retain, const char *busy);
+/* Deletes the oldest rotated files of f (compressed or not, in the
+ * directory f holds) so that at most retain remain; the rotated file named
+ * busy (a base name, or NULL) is never deleted. Returns the number of files
+ * deleted or a negative errno if the directory cannot be read. */
+int log_file_prune(const struct log_file *f, unsigned retain, const char *busy);

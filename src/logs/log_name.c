@@ -3,9 +3,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #define STAMP_LEN LOG_NAME_STAMP_LEN
@@ -160,6 +162,10 @@ void log_name_free_list(char **names, size_t n)
     free(names);
 }
 
+/* Lists the rotated files of base from an open directory stream (closed
+ * here). */
+static int list_rotated(DIR *d, const char *base, char ***names_out, size_t *n_out);
+
 int log_name_list_rotated(const char *path, char ***names_out, size_t *n_out)
 {
     char dir[4096];
@@ -171,6 +177,26 @@ int log_name_list_rotated(const char *path, char ***names_out, size_t *n_out)
     DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT ? 0 : (errno ? -errno : -EIO);
+    return list_rotated(d, base, names_out, n_out);
+}
+
+int log_name_list_rotated_at(int dirfd, const char *base, char ***names_out, size_t *n_out)
+{
+    *names_out = NULL;
+    *n_out = 0;
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno ? -errno : -EIO;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -ENOMEM;
+    }
+    return list_rotated(d, base, names_out, n_out);
+}
+
+static int list_rotated(DIR *d, const char *base, char ***names_out, size_t *n_out)
+{
     char **names = NULL;
     size_t n = 0, cap = 0;
     int r = 0;

@@ -63,5 +63,9 @@ int log_name_split_dir(const char *path, char *dir, size_t dir_size, const char 
  * Returns 0 or a negative errno. */
 int log_name_list_rotated(const char *path, char ***names, size_t *n);
 
+/* The same for the log named base in the directory dirfd (O_PATH is
+ * enough). */
+int log_name_list_rotated_at(int dirfd, const char *base, char ***names, size_t *n);
+
 /* Frees a list from log_name_list_rotated. */
 void log_name_free_list(char **names, size_t n);

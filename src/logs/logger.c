@@ -71,7 +71,7 @@ static void prune_all(struct logger *lg)
         return;
     for (unsigned i = 0; i < lg->n_files; i++)
         if (lg->files[i].regular)
-            (void)log_file_prune(lg->files[i].path, lg->retain, log_compress_running(&lg->comp));
+            (void)log_file_prune(&lg->files[i], lg->retain, log_compress_running(&lg->comp));
 }
 
 static void rotate_file(struct logger *lg, struct log_file *f, enum log_rotate_why why)
@@ -80,9 +80,9 @@ static void rotate_file(struct logger *lg, struct log_file *f, enum log_rotate_w
     if (log_file_rotate(f, why, wall_ms(), rotated, sizeof(rotated)) != 1)
         return;
     if (lg->compress)
-        (void)log_compress_add(&lg->comp, rotated);
+        (void)log_compress_add(&lg->comp, f->dirfd, rotated);
     if (lg->retain > 0)
-        (void)log_file_prune(f->path, lg->retain, log_compress_running(&lg->comp));
+        (void)log_file_prune(f, lg->retain, log_compress_running(&lg->comp));
 }
 
 /* Period index of a wall-clock time, periods aligned to local midnight. */
@@ -154,8 +154,10 @@ static void on_line(void *ctx, const char *line, size_t len, enum line_end end)
 {
     struct logger_stream *s = ctx;
     struct logger *lg = s->lg;
-    /* rotate between lines, never between the pieces of one long line */
-    for (unsigned i = 0; i < s->n_targets && !s->in_split; i++)
+    /* rotate between lines; also between the pieces of a line longer than
+     * LOGGER_MAX_LINE (each ends with the continuation marker), or a line
+     * that never ends would grow one file without bound */
+    for (unsigned i = 0; i < s->n_targets; i++)
         if (log_file_size_reached(s->targets[i]))
             rotate_file(lg, s->targets[i], LOG_ROTATE_SIZE);
     line_format_line(&lg->fmt, s->which, line, len, end, sink_targets, s);
@@ -342,6 +344,9 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events, void *dat
 
 /* --- public API --- */
 
+/* The file for path, opened once. A file that cannot be opened (a planted
+ * symlink, a missing permission) does not stop the app: it drops its lines,
+ * retries, and the reason is noted in the other log. */
 static struct log_file *file_for(struct logger *lg, const char *path, uint64_t max_size, int *err)
 {
     if (path_discards(path))
@@ -350,13 +355,39 @@ static struct log_file *file_for(struct logger *lg, const char *path, uint64_t m
         if (strcmp(lg->files[i].path, path) == 0)
             return &lg->files[i];
     struct log_file *f = &lg->files[lg->n_files];
-    int r = log_file_open(f, path, max_size);
-    if (r < 0) {
+    int r = log_file_init(f, path, max_size);
+    if (r == -ENOMEM) {
         *err = r;
         return NULL;
     }
     lg->n_files++;
     return f;
+}
+
+/* Says in the app's logs which files could not be opened, and why. */
+static void note_open_failures(struct logger *lg)
+{
+    for (unsigned i = 0; i < lg->n_files; i++) {
+        const struct log_file *f = &lg->files[i];
+        if (f->fd >= 0)
+            continue;
+        char line[PATH_MAX + 200];
+        snprintf(line, sizeof(line), "drover: cannot open log file %s: %s%s", f->path,
+                 strerror(-f->last_error),
+                 f->last_error == -ELOOP || f->last_error == -EMLINK
+                     ? " (a link someone else could have planted is never followed)"
+                     : "");
+        for (unsigned k = 0; k < 2; k++) {
+            struct logger_stream *s = &lg->streams[k];
+            int usable = 0;
+            for (unsigned t = 0; t < s->n_targets; t++)
+                usable |= s->targets[t]->fd >= 0;
+            if (usable) {
+                logger_note(lg, s->which, line);
+                break;
+            }
+        }
+    }
 }
 
 static void add_target(struct logger_stream *s, struct log_file *f)
@@ -413,6 +444,7 @@ struct logger *logger_new(struct ev_loop *loop, const struct log_config *cfg)
     add_target(&lg->streams[LOG_STREAM_ERR], comb);
     if (lg->rotate_interval_ms > 0)
         arm_interval(lg);
+    note_open_failures(lg);
     return lg;
 
 fail:

@@ -27,17 +27,18 @@
  *   longer line is written as 1 MiB pieces; every piece but the last ends
  *   with the marker " [drover: line continues]" before its newline (JSON:
  *   carries "partial":true), so a split is visible and reversible.
- * - Rotation. At a line boundary (never between the pieces of a split
- *   line), when a file has reached max_size or when a rotate_interval_ms
- *   period boundary passes (periods count from local midnight, so 1 day
- *   rotates at 00:00 and 1 hour on the hour; an empty file is not rotated),
- *   the file is renamed to <stem>__YYYY-MM-DD_HH-MM-SS[_NNNN]<ext> (UTC
- *   time of the rotation, counter 0001-9999 when several rotations share a
- *   second: names sort by age) and reopened. The newest `retain` rotated files are kept. With
- *   compress, `compress_helper <rotated>` turns it into <rotated>.gz, one
- *   helper at a time. Files shared with other writers (log_file, merged
- *   logs, an old and a new instance during a reload) are followed: before
- *   each write the path is checked, and rotation is decided under flock.
+ * - Rotation. At a line boundary (the pieces of a split line count as
+ *   lines, so a line that never ends cannot grow a file without bound), when a file has reached
+ * max_size or when a rotate_interval_ms period boundary passes (periods count from local midnight,
+ * so 1 day rotates at 00:00 and 1 hour on the hour; an empty file is not rotated), the file is
+ * renamed to <stem>__YYYY-MM-DD_HH-MM-SS[_NNNN]<ext> (UTC time of the rotation, counter 0001-9999
+ * when several rotations share a second: names sort by age) and reopened. The newest `retain`
+ * rotated files are kept. With compress, the helper (`compress_helper --at <rotated>`, given the
+ * file and its directory as fds, log_compress.h) turns it into <rotated>.gz, one helper at a time.
+ * Files are opened, rotated and deleted inside directories held by fd, never through a symlink
+ * someone else planted (log_file.h). Files shared with other writers (log_file, merged logs, an old
+ * and a new instance during a reload) are followed: before each write the path is checked, and
+ * rotation is decided under flock.
  * - Failures. A failing disk (ENOSPC, EIO, ...) never blocks the app or the
  *   supervisor: the pipes are still read, the lines are dropped and counted
  *   in bytes_dropped, writing is retried once a second, and on recovery a

@@ -43,6 +43,8 @@ struct ev_loop {
     struct sig_watch sig[65];
     int64_t now;
     int stop;
+    void (*before_sleep)(struct ev_loop *loop, void *data);
+    void *before_sleep_data;
 };
 
 struct ev_loop *ev_loop_new(void)
@@ -295,11 +297,20 @@ int ev_signal_add(struct ev_loop *loop, int signo, ev_signal_cb cb, void *data)
 
 /* --- running --- */
 
+void ev_loop_set_before_sleep(struct ev_loop *loop, void (*cb)(struct ev_loop *loop, void *data),
+                              void *data)
+{
+    loop->before_sleep = cb;
+    loop->before_sleep_data = data;
+}
+
 int ev_loop_run_once(struct ev_loop *loop, int timeout_ms)
 {
     struct epoll_event evs[64];
     int ran = 0;
 
+    if (loop->before_sleep)
+        loop->before_sleep(loop, loop->before_sleep_data);
     loop->now = mono_ms();
     if (loop->n_timers > 0) {
         int64_t until = loop->heap[0].when - loop->now;

@@ -52,6 +52,12 @@ void ev_timer_cancel(struct ev_loop *loop, int64_t id);
  * read from a signalfd). One handler per signal. */
 int ev_signal_add(struct ev_loop *loop, int signo, ev_signal_cb cb, void *data);
 
+/* Calls cb once per iteration, after the callbacks of the iteration ran and
+ * before the loop waits again (redis' beforeSleep): the place to write what
+ * must be on disk before queued replies go out. NULL removes it. */
+void ev_loop_set_before_sleep(struct ev_loop *loop, void (*cb)(struct ev_loop *loop, void *data),
+                              void *data);
+
 /* Runs until ev_loop_stop is called. Returns 0, or a negative errno if
  * epoll_wait failed for a reason other than EINTR. */
 int ev_loop_run(struct ev_loop *loop);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#define READ_CHUNK 65536
+
 struct out_frame {
     struct out_frame *next;
     size_t len, off;
@@ -25,25 +27,42 @@ struct out_frame {
 struct conn {
     struct ev_loop *loop;
     int fd;
-    size_t max_frame;
+    size_t max_frame, max_send;
     struct conn_handlers h;
     void *data;
+    struct conn_budget *budget;
+    size_t budget_held; /* bytes of budget our input buffer holds */
     /* input */
     struct strbuf in;
     int in_fds[FRAME_MAX_FDS * 2];
     unsigned n_in_fds;
+    int deaf; /* stopped reading (oversized frame announced) */
     /* output */
     struct out_frame *out_head, *out_tail;
     size_t queued;
-    int closing;    /* close once the output queue is empty */
-    int in_handler; /* depth of user callbacks running */
-    int freed;      /* conn_free was called inside a handler */
+    /* lifetime */
+    int closing;         /* free once the output queue is empty */
+    int failed;          /* on_close is pending (close_timer) */
+    int fail_err;        /* what on_close will be told */
+    int64_t close_timer; /* the deferred on_close */
+    int in_handler;      /* depth of user callbacks running */
+    int freed;           /* destroy when the last handler returns */
 };
+
+static void release_budget(struct conn *c)
+{
+    if (c->budget && c->budget_held) {
+        c->budget->used -= c->budget_held;
+        c->budget_held = 0;
+    }
+}
 
 static void conn_destroy(struct conn *c)
 {
+    ev_timer_cancel(c->loop, c->close_timer);
     ev_io_del(c->loop, c->fd);
     close(c->fd);
+    release_budget(c);
     strbuf_free(&c->in);
     for (unsigned i = 0; i < c->n_in_fds; i++)
         close(c->in_fds[i]);
@@ -70,20 +89,43 @@ void conn_free(struct conn *c)
     conn_destroy(c);
 }
 
-static void conn_fail(struct conn *c, int err)
+static void on_close_timer(struct ev_loop *loop, void *data)
 {
+    struct conn *c = data;
+    (void)loop;
+    c->close_timer = 0;
     if (c->freed)
         return;
     c->in_handler++;
-    if (c->h.on_close && !c->closing)
-        c->h.on_close(c, err, c->data);
+    if (c->h.on_close)
+        c->h.on_close(c, c->fail_err, c->data);
     c->in_handler--;
-    c->freed = 1;
+    conn_destroy(c);
+}
+
+/* Marks the conn failed: no more I/O; on_close runs from the loop. A conn
+ * that was closing after a flush just goes away (its owner let it go). */
+static void conn_fail(struct conn *c, int err)
+{
+    if (c->failed || c->freed)
+        return;
+    if (c->closing) {
+        c->freed = 1;
+        return;
+    }
+    c->failed = 1;
+    c->fail_err = err;
+    ev_io_del(c->loop, c->fd);
+    int64_t t = ev_timer_add(c->loop, 0, on_close_timer, c);
+    if (t > 0)
+        c->close_timer = t;
+    else
+        c->freed = 1; /* no memory for a timer: close without telling */
 }
 
 static unsigned wanted_events(const struct conn *c)
 {
-    unsigned ev = c->closing ? 0 : EV_READ;
+    unsigned ev = (c->closing || c->deaf) ? 0 : EV_READ;
     if (c->out_head)
         ev |= EV_WRITE;
     return ev;
@@ -107,11 +149,11 @@ static void flush_output(struct conn *c)
             conn_fail(c, (int)n);
             return;
         }
-        if (f->off == 0)
+        if (f->off == 0) {
             for (unsigned i = 0; i < f->n_fds; i++)
                 close(f->fds[i]);
-        if (f->off == 0)
             f->n_fds = 0;
+        }
         f->off += (size_t)n;
         if (f->off < f->len)
             break;
@@ -128,13 +170,33 @@ static void flush_output(struct conn *c)
     ev_io_mod(c->loop, c->fd, wanted_events(c));
 }
 
+/* Keeps the budget in step with the input buffer's capacity. Returns 0, or
+ * -ENOBUFS when the shared budget cannot cover it. */
+static int account_input(struct conn *c)
+{
+    if (!c->budget)
+        return 0;
+    size_t want = c->in.cap;
+    if (want > c->budget_held && c->budget->used + (want - c->budget_held) > c->budget->max)
+        return -ENOBUFS;
+    c->budget->used = c->budget->used - c->budget_held + want;
+    c->budget_held = want;
+    return 0;
+}
+
 /* Delivers every complete frame in the input buffer. */
 static void deliver_frames(struct conn *c)
 {
-    while (!c->freed && !c->closing && c->in.len >= FRAME_HEADER_LEN) {
+    while (!c->freed && !c->failed && !c->closing && !c->deaf && c->in.len >= FRAME_HEADER_LEN) {
         size_t plen;
         unsigned want;
         int r = frame_header_decode((const uint8_t *)c->in.buf, c->max_frame, &plen, &want);
+        if (r == -EMSGSIZE && c->h.on_oversize && want <= FRAME_MAX_FDS) {
+            c->deaf = 1;
+            ev_io_mod(c->loop, c->fd, wanted_events(c));
+            c->h.on_oversize(c, plen, c->data);
+            return;
+        }
         if (r < 0) {
             conn_fail(c, r);
             return;
@@ -153,13 +215,16 @@ static void deliver_frames(struct conn *c)
         memcpy(payload, c->in.buf + FRAME_HEADER_LEN, plen);
         payload[plen] = '\0';
         strbuf_consume(&c->in, FRAME_HEADER_LEN + plen);
+        if (c->in.len == 0 && c->in.cap > 4 * READ_CHUNK) {
+            /* a big frame is done: give its memory back */
+            strbuf_free(&c->in);
+            account_input(c);
+        }
         int fds[FRAME_MAX_FDS];
         memcpy(fds, c->in_fds, want * sizeof(int));
         memmove(c->in_fds, c->in_fds + want, (c->n_in_fds - want) * sizeof(int));
         c->n_in_fds -= want;
-        c->in_handler++;
         c->h.on_frame(c, payload, plen, fds, want, c->data);
-        c->in_handler--;
         free(payload);
     }
 }
@@ -167,16 +232,20 @@ static void deliver_frames(struct conn *c)
 static void read_input(struct conn *c)
 {
     /* bounded work per wakeup so one chatty peer cannot starve the loop */
-    for (int rounds = 0; rounds < 16 && !c->freed && !c->closing; rounds++) {
-        int r = strbuf_reserve(&c->in, 65536);
-        if (r < 0) {
+    for (int rounds = 0; rounds < 16 && !c->freed && !c->failed && !c->closing && !c->deaf;
+         rounds++) {
+        if (strbuf_reserve(&c->in, READ_CHUNK) < 0) {
             conn_fail(c, -EMSGSIZE);
+            return;
+        }
+        if (account_input(c) < 0) {
+            conn_fail(c, -ENOBUFS);
             return;
         }
         int fds[FRAME_MAX_FDS];
         size_t nfds = 0;
-        ssize_t n =
-            unix_recv_with_fds(c->fd, c->in.buf + c->in.len, 65536, fds, ARRAY_SIZE(fds), &nfds);
+        ssize_t n = unix_recv_with_fds(c->fd, c->in.buf + c->in.len, READ_CHUNK, fds,
+                                       ARRAY_SIZE(fds), &nfds);
         for (size_t i = 0; i < nfds; i++) {
             if (c->n_in_fds < ARRAY_SIZE(c->in_fds))
                 c->in_fds[c->n_in_fds++] = fds[i];
@@ -196,7 +265,7 @@ static void read_input(struct conn *c)
         c->in.len += (size_t)n;
         c->in.buf[c->in.len] = '\0';
         deliver_frames(c);
-        if ((size_t)n < 65536)
+        if ((size_t)n < READ_CHUNK)
             return;
     }
 }
@@ -207,13 +276,12 @@ static void on_io(struct ev_loop *loop, int fd, unsigned events, void *data)
     (void)fd;
     struct conn *c = data;
     c->in_handler++;
-    if ((events & EV_WRITE) && !c->freed)
+    if ((events & EV_WRITE) && !c->freed && !c->failed)
         flush_output(c);
-    if ((events & EV_READ) && !c->freed && !c->closing)
+    if ((events & EV_READ) && !c->freed && !c->failed && !c->closing && !c->deaf)
         read_input(c);
-    if ((events & EV_ERROR) && !c->freed && c->closing)
-        c->freed = 1; /* peer gone while we were flushing: nothing more to do */
-    else if ((events & EV_ERROR) && !c->freed && !(events & EV_READ))
+    if ((events & EV_ERROR) && !c->freed && !c->failed &&
+        (c->closing || c->deaf || !(events & EV_READ)))
         conn_fail(c, -ECONNRESET);
     c->in_handler--;
     if (c->freed && c->in_handler == 0)
@@ -229,9 +297,10 @@ struct conn *conn_new(struct ev_loop *loop, int fd, size_t max_frame, const stru
     c->loop = loop;
     c->fd = fd;
     c->max_frame = max_frame;
+    c->max_send = CONN_MAX_QUEUED;
     c->h = *h;
     c->data = data;
-    c->in.limit = FRAME_HEADER_LEN + max_frame + 65536;
+    c->in.limit = FRAME_HEADER_LEN + max_frame + READ_CHUNK;
     if (fd_set_nonblock(fd, 1) < 0 || ev_io_add(loop, fd, EV_READ, on_io, c) < 0) {
         free(c);
         return NULL;
@@ -239,16 +308,26 @@ struct conn *conn_new(struct ev_loop *loop, int fd, size_t max_frame, const stru
     return c;
 }
 
+void conn_set_budget(struct conn *c, struct conn_budget *budget)
+{
+    release_budget(c);
+    c->budget = budget;
+    account_input(c);
+}
+
+void conn_set_max_send(struct conn *c, size_t max_send)
+{
+    c->max_send = max_send;
+}
+
 int conn_send(struct conn *c, const void *payload, size_t len, const int *fds, unsigned n_fds)
 {
-    if (c->freed)
+    if (c->freed || c->failed || c->closing)
         return -EPIPE;
-    if (len > UINT32_MAX || n_fds > FRAME_MAX_FDS)
+    if (len > UINT32_MAX || n_fds > FRAME_MAX_FDS || len > c->max_send)
         return -EMSGSIZE;
     if (c->queued + len + FRAME_HEADER_LEN > CONN_MAX_QUEUED) {
         conn_fail(c, -ENOBUFS);
-        if (!c->in_handler)
-            conn_destroy(c);
         return -ENOBUFS;
     }
     struct out_frame *f = malloc(sizeof(*f) + FRAME_HEADER_LEN + len);
@@ -283,7 +362,7 @@ int conn_send(struct conn *c, const void *payload, size_t len, const int *fds, u
 
 void conn_close_after_flush(struct conn *c)
 {
-    if (c->freed)
+    if (c->freed || c->failed)
         return;
     c->closing = 1;
     if (!c->out_head) {
@@ -298,3 +377,7 @@ size_t conn_queued(const struct conn *c)
     return c->queued;
 }
 
+int conn_receiving(const struct conn *c)
+{
+    return c->in.len > 0;
+}

@@ -30,10 +30,10 @@ int frame_header_decode(const uint8_t in[FRAME_HEADER_LEN], size_t max, size_t *
     if (in[2] != FRAME_VERSION)
         return -EPROTONOSUPPORT;
     size_t l = (size_t)in[4] | ((size_t)in[5] << 8) | ((size_t)in[6] << 16) | ((size_t)in[7] << 24);
-    if (l > max || in[3] > FRAME_MAX_FDS)
-        return -EMSGSIZE;
     *len = l;
     *n_fds = in[3];
+    if (l > max || in[3] > FRAME_MAX_FDS)
+        return -EMSGSIZE;
     return 0;
 }
 

@@ -32,7 +32,8 @@ void frame_header_encode(uint8_t out[FRAME_HEADER_LEN], size_t len, unsigned n_f
 
 /* Checks a received header against max. Returns 0 and fills *len and *n_fds,
  * -EPROTO for a bad magic, -EPROTONOSUPPORT for another version, -EMSGSIZE
- * when the payload exceeds max or n_fds exceeds FRAME_MAX_FDS. */
+ * when the payload exceeds max or n_fds exceeds FRAME_MAX_FDS (*len and
+ * *n_fds are then filled too, for the error message). */
 int frame_header_decode(const uint8_t in[FRAME_HEADER_LEN], size_t max, size_t *len,
                         unsigned *n_fds);
 

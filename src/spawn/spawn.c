@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -214,6 +215,13 @@ NORETURN static void child_main(const struct spawn_opts *o, int errfd, int in_cg
         while (n > 0)
             *p++ = digits[--n];
         *p = '\0';
+    }
+    if (o->nofile_soft) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            rl.rlim_cur = o->nofile_soft < rl.rlim_max ? o->nofile_soft : rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
     }
     if (o->cwd && chdir(o->cwd) < 0)
         child_fail(errfd, STEP_CHDIR);

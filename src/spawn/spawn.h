@@ -30,6 +30,9 @@ struct spawn_opts {
     uid_t uid;
     gid_t gid;
     const char *user; /* for initgroups(); NULL clears supplementary groups */
+    /* When non-zero, the child's soft RLIMIT_NOFILE (at most the hard
+     * limit): a daemon that raised its own limit hands down the usual one. */
+    unsigned long nofile_soft;
     /* When set, an envp entry (at least 32 bytes, writable) that the child
      * fills with "LISTEN_PID=<its pid>" before exec (sd_listen_fds). */
     char *listen_pid_env;

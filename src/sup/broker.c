@@ -178,7 +178,7 @@ static void on_close(struct conn *c, int err, void *data)
         conns[i] = NULL;
 }
 
-static const struct conn_handlers handlers = {on_frame, on_close};
+static const struct conn_handlers handlers = {.on_frame = on_frame, .on_close = on_close};
 
 static void on_accept(struct ev_loop *loop, int lfd, unsigned events, void *data)
 {

@@ -233,7 +233,7 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
     strbuf_free(&b);
 }
 
-static const struct conn_handlers handlers = {on_frame, on_close};
+static const struct conn_handlers handlers = {.on_frame = on_frame, .on_close = on_close};
 
 int control_serve_fd(struct sup *s, int fd)
 {

@@ -271,6 +271,26 @@ static void test_next_monotonic_sweep(void **state)
     use_tz("UTC");
 }
 
+/* An expression that fires once a decade (or never) is refused where the
+ * config is validated; a leap-day one (every 4 years) is not. */
+static void test_reachable(void **state)
+{
+    (void)state;
+    use_tz("UTC");
+    char err[256] = "";
+    time_t now = utc(2026, 11, 29, 12, 0, 0);
+    struct cron_expr e = parse_ok("0 9 1/7 3 */7");
+    time_t next;
+    assert_int_equal(cron_next(&e, now, &next), 0);
+    assert_int_equal(next, utc(2037, 3, 1, 9, 0, 0));
+    assert_int_equal(cron_check_reachable(&e, now, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "2037-03-01"));
+    e = parse_ok("0 0 29 2 *");
+    assert_int_equal(cron_check_reachable(&e, now, err, sizeof(err)), 0);
+    e = parse_ok("*/5 * * * *");
+    assert_int_equal(cron_check_reachable(&e, now, err, sizeof(err)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_parse_macros), cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_next_basic),   cmocka_unit_test(test_next_day_rule),
         cmocka_unit_test(test_next_dst),     cmocka_unit_test(test_next_monotonic_sweep),
+        cmocka_unit_test(test_reachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

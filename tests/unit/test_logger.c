@@ -370,10 +370,21 @@ static void test_config_errors(void **state)
     errno = 0;
     assert_null(logger_new(loop, &cfg));
     assert_int_equal(errno, EINVAL);
+    /* a file that cannot be opened does not stop the logger: its lines are
+     * dropped and counted, and it is tried again later */
     cfg = base_config("/proc/self/nope/out.log", NULL);
-    errno = 0;
-    assert_null(logger_new(loop, &cfg));
-    assert_true(errno != 0);
+    struct logger *broken = logger_new(loop, &cfg);
+    assert_non_null(broken);
+    int bp[2];
+    assert_int_equal(pipe_cloexec(bp, 1, 1), 0);
+    assert_int_equal(logger_watch(broken, bp[0], -1), 0);
+    assert_int_equal(write(bp[1], "lost\n", 5), 5);
+    ev_loop_run_once(loop, 100);
+    struct logger_stats bst;
+    logger_get_stats(broken, &bst);
+    assert_true(bst.bytes_dropped >= 5);
+    close(bp[1]);
+    logger_free(broken);
     /* everything discarded is fine: the pipes are still read */
     cfg = base_config("/dev/null", "");
     struct logger *lg = logger_new(loop, &cfg);

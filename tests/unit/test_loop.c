@@ -161,7 +161,7 @@ static void on_close(struct conn *c, int err, void *data)
     x->close_err = err;
 }
 
-static const struct conn_handlers handlers = {on_frame, on_close};
+static const struct conn_handlers handlers = {.on_frame = on_frame, .on_close = on_close};
 
 static void run_for(struct ev_loop *loop, int ms)
 {
@@ -221,6 +221,132 @@ static void test_conn_frames_and_bad_peers(void **state)
     ev_loop_free(loop);
 }
 
+/* A conn whose queue overflows inside conn_send fails, but on_close runs
+ * later from the loop: the caller may still touch its own state (the
+ * daemon's use-after-free on replies over the cap). */
+static void test_conn_close_is_deferred(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new();
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    struct conn_ctx x = {0};
+    struct conn *c = conn_new(loop, sv[0], 1024, &handlers, &x);
+    assert_non_null(c);
+    /* one frame larger than max_send: refused, the conn goes on */
+    conn_set_max_send(c, 100);
+    char big[200] = {0};
+    assert_int_equal(conn_send(c, big, sizeof(big), NULL, 0), -EMSGSIZE);
+    assert_int_equal(conn_send(c, "ok", 2, NULL, 0), 0);
+    run_for(loop, 50);
+    char *reply;
+    size_t len;
+    assert_int_equal(frame_recv(sv[1], 1024, 1000, &reply, &len, NULL, NULL), 0);
+    assert_string_equal(reply, "ok");
+    free(reply);
+    /* a queue that overflows (the peer never reads): failed at once, told later */
+    conn_set_max_send(c, CONN_MAX_QUEUED);
+    size_t chunk = 8u << 20;
+    char *blob = calloc(1, chunk);
+    int r = 0;
+    for (int i = 0; i < 16 && r == 0; i++)
+        r = conn_send(c, blob, chunk, NULL, 0);
+    free(blob);
+    assert_int_equal(r, -ENOBUFS);
+    assert_int_equal(x.closed, 0);
+    assert_int_equal(conn_send(c, "late", 4, NULL, 0), -EPIPE);
+    run_for(loop, 50);
+    assert_int_equal(x.closed, 1);
+    assert_int_equal(x.close_err, -ENOBUFS);
+    close(sv[1]);
+    ev_loop_free(loop);
+}
+
+static int oversize_seen;
+static void on_oversize(struct conn *c, size_t len, void *data)
+{
+    (void)data;
+    oversize_seen = (int)len;
+    conn_send(c, "too big", 7, NULL, 0);
+    conn_close_after_flush(c);
+}
+
+/* With on_oversize the owner can answer an oversized frame before closing;
+ * a shared input budget bounds what partial frames of many conns hold. */
+static void test_conn_oversize_and_budget(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new();
+    const struct conn_handlers h = {
+        .on_frame = on_frame, .on_close = on_close, .on_oversize = on_oversize};
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    struct conn_ctx x = {0};
+    assert_non_null(conn_new(loop, sv[0], 1024, &h, &x));
+    char big[4096];
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(frame_send(sv[1], big, sizeof(big), NULL, 0), 0);
+    run_for(loop, 50);
+    assert_int_equal(oversize_seen, 4096);
+    char *reply;
+    size_t len;
+    assert_int_equal(frame_recv(sv[1], 1024, 1000, &reply, &len, NULL, NULL), 0);
+    assert_string_equal(reply, "too big");
+    free(reply);
+    assert_int_equal(x.closed, 0); /* the owner closed it: no on_close */
+    close(sv[1]);
+
+    struct conn_budget budget = {0, 200000};
+    int peers[8];
+    struct conn_ctx ctx[8] = {{0}};
+    int failed = 0;
+    for (int i = 0; i < 8; i++) {
+        int p[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
+        struct conn *c = conn_new(loop, p[0], 1u << 20, &handlers, &ctx[i]);
+        conn_set_budget(c, &budget);
+        peers[i] = p[1];
+        /* a header announcing 1 MiB, and 100 KiB of it */
+        unsigned char hdr[8] = {'D', 'R', 1, 0, 0, 0, 0x10, 0};
+        assert_int_equal(write(p[1], hdr, 8), 8);
+        char *part = calloc(1, 100000);
+        assert_int_equal(write(p[1], part, 100000), 100000);
+        free(part);
+        run_for(loop, 20);
+    }
+    run_for(loop, 50);
+    for (int i = 0; i < 8; i++) {
+        failed += ctx[i].closed;
+        if (ctx[i].closed)
+            assert_int_equal(ctx[i].close_err, -ENOBUFS);
+        close(peers[i]);
+    }
+    assert_true(failed >= 4);
+    assert_true(budget.used <= budget.max);
+    run_for(loop, 50);
+    assert_int_equal(budget.used, 0);
+    ev_loop_free(loop);
+}
+
+static int sleeps;
+static void before_sleep(struct ev_loop *loop, void *data)
+{
+    (void)loop;
+    (void)data;
+    sleeps++;
+}
+
+static void test_before_sleep(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new();
+    ev_loop_set_before_sleep(loop, before_sleep, NULL);
+    for (int i = 0; i < 3; i++)
+        ev_loop_run_once(loop, 0);
+    assert_int_equal(sleeps, 3);
+    ev_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +354,9 @@ int main(void)
         cmocka_unit_test(test_io_removal_in_batch),
         cmocka_unit_test(test_signal),
         cmocka_unit_test(test_conn_frames_and_bad_peers),
+        cmocka_unit_test(test_conn_close_is_deferred),
+        cmocka_unit_test(test_conn_oversize_and_budget),
+        cmocka_unit_test(test_before_sleep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
