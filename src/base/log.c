@@ -25,6 +25,7 @@ static int effective_level(void)
     return log_level_max;
 }
 
+VPRINTF_LIKE(3)
 static void log_line(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};

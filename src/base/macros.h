@@ -15,6 +15,8 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define UNUSED __attribute__((unused))
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+/* For functions that take a va_list: the format is checked at their callers. */
+#define VPRINTF_LIKE(f) __attribute__((format(printf, f, 0)))
 #define NORETURN __attribute__((noreturn))
 
 static inline void freep(void *p)

@@ -4,6 +4,7 @@
 #include "base/macros.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,16 @@ static int set_path(char *out, const char *a, const char *b)
 {
     int n = *b ? snprintf(out, PATH_MAX, "%s/%s", a, b) : snprintf(out, PATH_MAX, "%s", a);
     return (n < 0 || n >= PATH_MAX) ? -ENAMETOOLONG : 0;
+}
+
+void paths_home_key(const struct drover_paths *p, char *out)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *s = p->home; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, PATHS_KEY_LEN + 1, "%016llx", (unsigned long long)h);
 }
 
 static const char *nonempty_env(const char *name)

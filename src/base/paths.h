@@ -27,5 +27,11 @@ int paths_resolve(struct drover_paths *p);
  * mode of run and run/sup to 0700 if they are looser. */
 int paths_ensure(const struct drover_paths *p);
 
+/* A short name of this home (16 hex digits of a hash of its path): it tells
+ * this home's supervisors, app processes and cgroups from another home's.
+ * out must hold PATHS_KEY_LEN + 1 bytes. */
+#define PATHS_KEY_LEN 16
+void paths_home_key(const struct drover_paths *p, char *out);
+
 /* Joins dir and name into out (size PATH_MAX). Returns -ENAMETOOLONG. */
 int path_join(char *out, const char *dir, const char *name);

@@ -39,7 +39,7 @@ int strbuf_putc(struct strbuf *sb, char c);
 
 /* Appends printf-formatted text. */
 int strbuf_printf(struct strbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
-int strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+int strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap) VPRINTF_LIKE(2);
 
 /* Removes the first n bytes (n <= len), moving the rest to the front. */
 void strbuf_consume(struct strbuf *sb, size_t n);

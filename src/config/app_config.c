@@ -2,6 +2,7 @@
 #include "config/app_config.h"
 #include "base/macros.h"
 #include "base/parse.h"
+#include "base/utf8.h"
 #include "config/argsplit.h"
 #include "config/cron_expr.h"
 #include "config/listen_addr.h"
@@ -31,6 +32,7 @@ static int fail(struct ctx *c, const char *key, const char *fmt, ...)
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
     snprintf(c->err, c->errlen, "app '%s': %s: %s", c->app, key, what);
+    utf8_sanitize(c->err); /* a value cut to fit must not break the JSON reply */
     return -EINVAL;
 }
 
@@ -114,9 +116,12 @@ static json_t *norm_duration(struct ctx *c, const char *key, json_t *v)
     char t[128];
     if (json_is_integer(v))
         ms = json_integer_value(v);
-    else if (json_is_real(v))
+    else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 1e15)
         ms = (int64_t)json_real_value(v);
-    else if (json_is_string(v) && parse_duration_ms(json_string_value(v), &ms) == 0)
+    else if (json_is_real(v)) {
+        fail(c, key, "duration %g ms is out of range", json_real_value(v));
+        return NULL;
+    } else if (json_is_string(v) && parse_duration_ms(json_string_value(v), &ms) == 0)
         ;
     else {
         if (scalar_text(v, t, sizeof(t)) == 0)
@@ -411,6 +416,7 @@ static const char *printable(const char *s, char *out, size_t len)
     for (; s[i] && i + 1 < len; i++)
         out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
     out[i] = '\0';
+    utf8_sanitize(out);
     return out;
 }
 

@@ -1,134 +1,102 @@
-/* adopt.c - re-adopting running supervisors after a daemon restart. */
+/* adopt.c - re-adopting running supervisors after a daemon restart
+ * (adopt.h). */
 #include "daemon/adopt.h"
 #include "base/log.h"
 #include "base/macros.h"
 #include "base/paths.h"
-#include "base/strbuf.h"
+#include "base/pidfd.h"
 #include "base/timeutil.h"
 #include "base/unixsock.h"
 #include "config/app_config.h"
 #include "daemon/inst_spec.h"
 #include "daemon/lifecycle.h"
 #include "daemon/listeners.h"
+#include "daemon/orphans.h"
 #include "daemon/persist.h"
 #include "daemon/registry.h"
 #include "daemon/suplink.h"
-#include "proto/frame.h"
+#include "loop/loop.h"
 #include "proto/kv.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define HELLO_TIMEOUT_MS 3000
-#define MAX_CANDIDATES 65536
+#define RETRY_FIRST_MS 50
+#define RETRY_MAX_MS 1000
+#define SLOW_AFTER_MS 3000
 
-struct candidate {
-    int fd;
-    int listen_fds[FRAME_MAX_FDS];
-    unsigned n_listen_fds;
-    int64_t id, gen;
-    char *payload; /* the hello reply, owned */
-    size_t len;
-    struct kv_msg msg;
-    const char *status;
+/* A live supervisor found at start that has not answered yet. */
+struct adoptee {
+    struct adoptee *next;
+    struct daemon *d;
+    struct found_sup sup;
+    int pidfd;
+    char sock[PATH_MAX];
+    struct suplink *link; /* connected, hello sent */
+    int64_t retry_timer;
+    int64_t retry_ms;
+    int64_t since; /* mono ms */
+    int warned;
 };
 
-/* Connects to one supervisor socket and asks hello. */
-static int probe(const char *path, struct candidate *c)
+static void try_connect(struct adoptee *a);
+
+static void on_retry(struct ev_loop *loop, void *data)
 {
-    int fd = unix_connect(path, 0);
-    if (fd < 0)
-        return fd;
-    int r = unix_check_peer(fd, NULL);
-    struct strbuf b = STRBUF_INIT;
-    kv_add(&b, "cmd", "hello");
-    kv_add(&b, "req", "0");
-    if (r == 0)
-        r = frame_send(fd, b.buf, b.len, NULL, 0);
-    strbuf_free(&b);
-    if (r == 0)
-        r = frame_recv(fd, FRAME_MAX_INTERNAL, HELLO_TIMEOUT_MS, &c->payload, &c->len, NULL, NULL);
-    if (r == 0 && kv_parse(c->payload, c->len, &c->msg) < 0)
-        r = -EPROTO;
-    if (r < 0) {
-        free(c->payload);
-        c->payload = NULL;
-        close(fd);
-        return r;
+    (void)loop;
+    try_connect(data);
+}
+
+static void unlink_adoptee(struct daemon *d, struct adoptee *a)
+{
+    for (struct adoptee **pp = &d->adoptees; *pp; pp = &(*pp)->next)
+        if (*pp == a) {
+            *pp = a->next;
+            break;
+        }
+}
+
+/* Forgets a (answered or gone); its instance may now get a supervisor. */
+static void adoptee_free(struct adoptee *a)
+{
+    struct daemon *d = a->d;
+    unlink_adoptee(d, a);
+    ev_timer_cancel(d->loop, a->retry_timer);
+    ev_io_close(d->loop, &a->pidfd);
+    struct inst *in = registry_find_inst(&d->reg, a->sup.id);
+    if (in && in->adopting > 0)
+        in->adopting--;
+    free(a);
+}
+
+static void schedule_retry(struct adoptee *a)
+{
+    a->retry_ms = a->retry_ms ? MIN(a->retry_ms * 2, RETRY_MAX_MS) : RETRY_FIRST_MS;
+    int64_t t = ev_timer_add(a->d->loop, a->retry_ms, on_retry, a);
+    a->retry_timer = t > 0 ? t : 0;
+    if (!a->warned && mono_ms() - a->since > SLOW_AFTER_MS) {
+        a->warned = 1;
+        log_warn("instance %lld: supervisor %d does not answer yet (stopped?): waiting for it, "
+                 "no second copy is started",
+                 (long long)a->sup.id, (int)a->sup.pid);
     }
-    /* the app's listening sockets: the daemon owns them again */
-    if (kv_get_i64(&c->msg, "listen_fds", 0) > 0) {
-        struct strbuf q = STRBUF_INIT;
-        kv_add(&q, "cmd", "listen_fds");
-        kv_add(&q, "req", "0");
-        char *payload = NULL;
-        size_t len;
-        if (frame_send(fd, q.buf, q.len, NULL, 0) == 0 &&
-            frame_recv(fd, FRAME_MAX_INTERNAL, HELLO_TIMEOUT_MS, &payload, &len, c->listen_fds,
-                       &c->n_listen_fds) == 0)
-            free(payload);
-        strbuf_free(&q);
-    }
-    c->fd = fd;
-    c->id = kv_get_i64(&c->msg, "id", -1);
-    c->gen = kv_get_i64(&c->msg, "gen", 0);
-    c->status = kv_get(&c->msg, "status");
-    if (!c->status)
-        c->status = "";
-    return 0;
 }
 
-/* A supervisor we will not keep (duplicate from an interrupted reload):
- * tell it to stop its app and exit. */
-static void drop_listen_fds(struct candidate *c)
+static struct app *app_for(struct daemon *d, const struct kv_msg *m)
 {
-    for (unsigned i = 0; i < c->n_listen_fds; i++)
-        close(c->listen_fds[i]);
-    c->n_listen_fds = 0;
-}
-
-static void dismiss(struct daemon *d, struct candidate *c)
-{
-    drop_listen_fds(c);
-    struct suplink *l =
-        suplink_attach(d, NULL, c->fd, (pid_t)kv_get_i64(&c->msg, "sup_pid", 0), NULL);
-    if (!l) {
-        close(c->fd);
-        return;
-    }
-    log_info("instance %lld: dismissing duplicate supervisor (generation %lld)", (long long)c->id,
-             (long long)c->gen);
-    suplink_request(l, "delete", NULL, NULL, NULL, NULL);
-}
-
-static int is_up(const char *status)
-{
-    return !strcmp(status, "online");
-}
-
-/* Of two supervisors for one id, keep the newer unless it is not up yet and
- * the older is (a reload was interrupted before the new one was ready). */
-static int better(const struct candidate *a, const struct candidate *b)
-{
-    if (is_up(a->status) != is_up(b->status))
-        return is_up(a->status);
-    return a->gen > b->gen;
-}
-
-static struct app *app_for(struct daemon *d, const struct candidate *c)
-{
-    const char *name = kv_get(&c->msg, "name");
+    const char *name = kv_get(m, "name");
     char why[128];
     if (!name || app_name_check(name, why, sizeof(why)) < 0)
         return NULL;
     struct app *app = registry_find_app(&d->reg, name);
     if (app)
         return app;
-    const char *text = kv_get(&c->msg, "app_json");
+    const char *text = kv_get(m, "app_json");
     json_t *config = text ? json_loads(text, 0, NULL) : NULL;
     if (!json_is_object(config)) {
         json_decref(config);
@@ -138,106 +106,225 @@ static struct app *app_for(struct daemon *d, const struct candidate *c)
     return registry_add_app(&d->reg, name, config, wall_ms());
 }
 
-static void attach(struct daemon *d, struct candidate *c)
+static int is_up(const struct inst_snap *s)
 {
-    struct inst *in = registry_find_inst(&d->reg, c->id);
-    if (!in) {
-        struct app *app = app_for(d, c);
-        if (!app || !(in = registry_add_inst(&d->reg, app, c->id))) {
-            dismiss(d, c);
-            return;
-        }
-        in->want_running = strcmp(c->status, "stopped") != 0;
-        in->created_at = kv_get_i64(&c->msg, "created_at", wall_ms());
-        in->slot = (int)registry_count_app_insts(&d->reg, app) - 1;
-        inst_resolve_log_paths(d, in);
-    }
-    in->gen = c->gen;
-    for (unsigned i = 0; i < c->n_listen_fds; i++)
-        listeners_adopt(in->app, c->listen_fds[i], in->slot);
-    c->n_listen_fds = 0;
-    suplink_parse_snapshot(&c->msg, &in->snap);
-    if (!suplink_attach(d, in, c->fd, in->snap.sup_pid, &in->snap))
-        close(c->fd);
+    return !strcmp(s->status, "online");
 }
 
-static int cmp_candidates(const void *a, const void *b)
+/* Tells a supervisor we do not keep (a duplicate left by an interrupted
+ * reload) to stop its app and exit. */
+static void dismiss(struct suplink *l, int64_t id, int64_t gen)
 {
-    const struct candidate *x = a, *y = b;
-    return x->id < y->id ? -1 : x->id > y->id;
+    log_info("instance %lld: dismissing duplicate supervisor %d (generation %lld)", (long long)id,
+             (int)suplink_pid(l), (long long)gen);
+    suplink_request(l, "delete", NULL, NULL, NULL, NULL);
+}
+
+static void on_listen_fds(struct daemon *d, struct suplink *l, struct inst *inst,
+                          const struct kv_msg *reply, int ok, int *fds, unsigned n_fds, void *data)
+{
+    (void)d;
+    (void)l;
+    (void)reply;
+    (void)data;
+    if (!ok || !inst)
+        return;
+    /* the app's listening sockets: the daemon owns them again */
+    for (unsigned i = 0; i < n_fds; i++) {
+        listeners_adopt(inst->app, fds[i], inst->slot);
+        fds[i] = -1;
+    }
+}
+
+/* The supervisor answered hello: attach it to its instance. */
+static void on_hello(struct daemon *d, struct suplink *l, struct inst *unused,
+                     const struct kv_msg *m, int ok, int *fds, unsigned n_fds, void *data)
+{
+    struct adoptee *a = data;
+    (void)unused;
+    (void)fds;
+    (void)n_fds;
+    a->link = NULL;
+    if (!ok) {
+        /* it dropped us: if it died, its pidfd tells; else try again */
+        schedule_retry(a);
+        return;
+    }
+    int64_t id = a->sup.id, gen = kv_get_i64(m, "gen", a->sup.gen);
+    const char *status = kv_get(m, "status");
+    if (status && !strcmp(status, "deleted"))
+        return; /* on its way out: its exit (pidfd) settles the instance */
+    struct inst *in = registry_find_inst(&d->reg, id);
+    if (!in) {
+        struct app *app = app_for(d, m);
+        if (!app || !(in = registry_add_inst(&d->reg, app, id))) {
+            dismiss(l, id, gen);
+            return;
+        }
+        in->want_running = !status || strcmp(status, "stopped") != 0;
+        in->created_at = kv_get_i64(m, "created_at", wall_ms());
+        in->slot = (int)registry_count_app_insts(&d->reg, app) - 1;
+        in->adopting++; /* balanced by adoptee_free */
+        inst_resolve_log_paths(d, in);
+    }
+    struct inst_snap snap;
+    suplink_parse_snapshot(m, &snap);
+    if (in->link) {
+        /* two supervisors for one id (an interrupted reload): keep the newer
+         * unless it is not up yet and the older is */
+        const struct inst_snap *old = &in->snap;
+        int newer_wins = is_up(&snap) != is_up(old) ? is_up(&snap) : gen > in->gen;
+        if (!newer_wins) {
+            dismiss(l, id, gen);
+            adoptee_free(a);
+            return;
+        }
+        struct suplink *prev = in->link;
+        suplink_disown(prev);
+        dismiss(prev, id, in->gen);
+    }
+    suplink_bind(l, in, gen);
+    if (snap.n_listen_fds > 0)
+        suplink_request(l, "listen_fds", NULL, NULL, on_listen_fds, NULL);
+    log_info("instance %lld: re-adopted supervisor %d (%s)", (long long)id, (int)a->sup.pid,
+             in->snap.status);
+    adoptee_free(a);
+    daemon_persist(d);
+    daemon_instances_changed(d);
+}
+
+static void try_connect(struct adoptee *a)
+{
+    a->retry_timer = 0;
+    int fd = unix_connect(a->sock, 1);
+    if (fd >= 0) {
+        a->link = suplink_attach(a->d, NULL, fd, a->sup.pid, NULL);
+        if (!a->link) {
+            close(fd);
+            schedule_retry(a);
+            return;
+        }
+        if (suplink_request(a->link, "hello", NULL, NULL, on_hello, a) < 0) {
+            suplink_detach(a->link);
+            a->link = NULL;
+            schedule_retry(a);
+        }
+        return;
+    }
+    /* its socket file is gone (a wiped run dir): ask it to bind again */
+    if (fd == -ENOENT || fd == -ECONNREFUSED)
+        pidfd_signal(a->pidfd, SIGUSR2);
+    schedule_retry(a);
+}
+
+/* A supervisor died before it was adopted: what it left is killed, and its
+ * instance gets a new supervisor if it should run. */
+static void on_adoptee_exit(struct ev_loop *loop, int fd, unsigned events, void *data)
+{
+    struct adoptee *a = data;
+    struct daemon *d = a->d;
+    (void)loop;
+    (void)fd;
+    (void)events;
+    if (a->link) {
+        suplink_detach(a->link);
+        a->link = NULL;
+    }
+    int64_t id = a->sup.id, gen = a->sup.gen;
+    adoptee_free(a);
+    orphans_kill(d, id, gen);
+    struct inst *in = registry_find_inst(&d->reg, id);
+    if (in && !in->link && !in->adopting)
+        supervisor_lost_before_adoption(d, in);
+    daemon_instances_changed(d);
+}
+
+static void add_adoptee(struct daemon *d, const struct found_sup *f)
+{
+    struct adoptee *a = calloc(1, sizeof(*a));
+    if (!a)
+        return;
+    a->d = d;
+    a->sup = *f;
+    a->since = mono_ms();
+    a->pidfd = pidfd_open_verified(f->pid, f->start_time);
+    if (a->pidfd < 0) {
+        free(a); /* gone since the scan */
+        return;
+    }
+    char name[64];
+    snprintf(name, sizeof(name), "%lld.%lld.sock", (long long)f->id, (long long)f->gen);
+    if (path_join(a->sock, d->paths.sup_dir, name) < 0 ||
+        ev_io_add(d->loop, a->pidfd, EV_READ, on_adoptee_exit, a) < 0) {
+        close(a->pidfd);
+        free(a);
+        return;
+    }
+    a->next = d->adoptees;
+    d->adoptees = a;
+    struct inst *in = registry_find_inst(&d->reg, f->id);
+    if (in) {
+        in->adopting++;
+        snprintf(in->snap.status, sizeof(in->snap.status), "adopting");
+        snprintf(in->snap.reason, sizeof(in->snap.reason),
+                 "supervisor %d found running, not answered yet", (int)f->pid);
+    }
+    try_connect(a);
+}
+
+/* Files a crash may have left: temporary copies of state.json and dump.json
+ * (we hold the lock, so no write of ours is in progress), socket files of
+ * supervisors that are gone. */
+static void remove_leftovers(struct daemon *d, const struct found_sup *live, size_t n_live)
+{
+    DIR *dir = opendir(d->paths.home);
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        if (strstr(de->d_name, ".json.tmp.") && unlinkat(dirfd(dir), de->d_name, 0) == 0)
+            log_info("removed %s, left by an interrupted write", de->d_name);
+    }
+    if (dir)
+        closedir(dir);
+    dir = opendir(d->paths.sup_dir);
+    while (dir && (de = readdir(dir))) {
+        long long id, gen;
+        char tail[8];
+        if (sscanf(de->d_name, "%lld.%lld.%7s", &id, &gen, tail) != 3 || strcmp(tail, "sock"))
+            continue;
+        int alive = 0;
+        for (size_t i = 0; i < n_live; i++)
+            alive |= live[i].id == id && live[i].gen == gen;
+        if (!alive)
+            unlinkat(dirfd(dir), de->d_name, 0);
+    }
+    if (dir)
+        closedir(dir);
 }
 
 void adopt_all(struct daemon *d)
 {
     persist_load(d);
-    DIR *dir = opendir(d->paths.sup_dir);
-    struct candidate *cands = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while (dir && (de = readdir(dir))) {
-        size_t len = strlen(de->d_name);
-        if (len < 6 || strcmp(de->d_name + len - 5, ".sock") != 0 || n >= MAX_CANDIDATES)
-            continue;
-        char path[4200];
-        if (path_join(path, d->paths.sup_dir, de->d_name) < 0)
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct candidate *nc = realloc(cands, ncap * sizeof(*nc));
-            if (!nc)
-                break;
-            cands = nc;
-            cap = ncap;
-        }
-        memset(&cands[n], 0, sizeof(cands[n]));
-        int r = probe(path, &cands[n]);
-        if (r == -ECONNREFUSED || r == -ENOENT) {
-            unlink(path); /* its supervisor is gone */
-            continue;
-        }
-        if (r < 0) {
-            log_warn_errno(r, "cannot talk to supervisor at %s", path);
-            continue;
-        }
-        if (cands[n].id < 0 || !strcmp(cands[n].status, "deleted")) {
-            drop_listen_fds(&cands[n]);
-            close(cands[n].fd);
-            free(cands[n].payload);
-            continue;
-        }
-        n++;
-    }
-    if (dir)
-        closedir(dir);
+    struct found_sup *live = NULL;
+    size_t n_live = 0;
+    int r = orphans_find_supervisors(d, &live, &n_live);
+    if (r < 0)
+        log_error_errno(r, "cannot look for running supervisors");
+    remove_leftovers(d, live, n_live);
+    orphans_sweep_cgroups(d, live, n_live);
+    for (size_t i = 0; i < n_live; i++)
+        add_adoptee(d, &live[i]);
+    free(live);
 
-    if (n > 1)
-        qsort(cands, n, sizeof(*cands), cmp_candidates);
-    for (size_t i = 0; i < n;) {
-        size_t j = i, best = i;
-        while (j < n && cands[j].id == cands[i].id) {
-            if (better(&cands[j], &cands[best]))
-                best = j;
-            j++;
-        }
-        for (size_t k = i; k < j; k++)
-            if (k != best)
-                dismiss(d, &cands[k]);
-        attach(d, &cands[best]);
-        i = j;
-    }
-    for (size_t i = 0; i < n; i++)
-        free(cands[i].payload);
-    free(cands);
-
-    /* instances that should run but have no supervisor lost it while the
-     * daemon was away (killed with their app): start them again */
-    size_t adopted = 0, restarted = 0;
+    /* instances with no live supervisor lost it while the daemon was away:
+     * whatever it left is killed first, then they start again */
+    size_t waiting = 0, restarted = 0;
     for (size_t i = 0; i < d->reg.n_insts; i++) {
         struct inst *in = d->reg.insts[i];
-        if (in->link) {
-            adopted++;
+        if (in->adopting) {
+            waiting++;
             continue;
         }
+        orphans_kill(d, in->id, -1);
         if (!in->want_running)
             continue;
         char err[256];
@@ -247,8 +334,33 @@ void adopt_all(struct daemon *d)
         else
             restarted++;
     }
-    if (adopted || restarted)
-        log_info("re-adopted %zu instance(s), restarted %zu whose supervisor was gone", adopted,
+    if (waiting || restarted)
+        log_info("re-adopting %zu instance(s), restarted %zu whose supervisor was gone", waiting,
                  restarted);
     daemon_persist(d);
+}
+
+int adopt_pending(const struct daemon *d, int64_t id)
+{
+    for (const struct adoptee *a = d->adoptees; a; a = a->next)
+        if (a->sup.id == id)
+            return 1;
+    return 0;
+}
+
+void adopt_kill(struct daemon *d, int64_t id)
+{
+    for (struct adoptee *a = d->adoptees; a; a = a->next)
+        if (a->sup.id == id)
+            pidfd_signal(a->pidfd, SIGKILL);
+}
+
+void adopt_free_all(struct daemon *d)
+{
+    while (d->adoptees) {
+        struct adoptee *a = d->adoptees;
+        if (a->link)
+            suplink_detach(a->link);
+        adoptee_free(a);
+    }
 }

@@ -57,6 +57,7 @@ struct inst {
     struct app *app;
     int64_t gen;      /* bumped for every new supervisor of this id */
     int want_running; /* what the user asked for; a dead supervisor is respawned if set */
+    int adopting;     /* live supervisors found at start, not answered yet (adopt.h) */
     int deleting;     /* delete requested: remove when the supervisor is gone */
     int64_t created_at;
     int slot;                  /* 0..instances-1 within the app: NODE_APP_INSTANCE */
@@ -99,17 +100,18 @@ struct daemon {
     int lock_fd;
     int log_fd; /* daemon.log, handed to supervisors as stdout/stderr */
     int listen_fd;
-    char exe_dir[4096];    /* where droverd, drover-sup and friends live */
-    struct op *ops;        /* pending operations (ops.h) */
-    int exiting;           /* the loop is ending: links drop without consequences */
-    int shutting_down;     /* kill/update in progress: new requests are refused */
-    int keep_apps_on_exit; /* drover update: leave supervisors running */
+    char exe_dir[4096];               /* where droverd, drover-sup and friends live */
+    char home_key[PATHS_KEY_LEN + 1]; /* paths_home_key: marks our supervisors and apps */
+    struct op *ops;                   /* pending operations (ops.h) */
+    struct adoptee *adoptees;         /* supervisors found at start, not yet answered (adopt.h) */
+    int exiting;                      /* the loop is ending: links drop without consequences */
+    int shutting_down;                /* kill/update in progress: new requests are refused */
+    int keep_apps_on_exit;            /* drover update: leave supervisors running */
     int64_t started_at;
     unsigned long nofile_soft; /* the fd limit we inherited, handed down to supervisors */
     char cgroup_base[512];     /* cgroup v2 dir for instance cgroups, "" when unusable */
     struct server *server;     /* the control socket (server.h) */
     int persist_dirty;         /* state.json is behind the registry */
-    int persist_urgent;        /* a reply waits for it: write before the loop sleeps */
     int persist_error;         /* negative errno of the last failed write, else 0 */
     int64_t persist_timer;     /* the write of a change nobody waits for */
     struct triggers *triggers; /* watch, cron and memory restarts (triggers/triggers.h) */
@@ -117,15 +119,10 @@ struct daemon {
 
 /* Schedules a write of state.json (apps, instances, next id): changes in
  * one burst (a kill of 1,000 instances) are written once, within
- * PERSIST_DELAY_MS, and always before a reply to a CLI leaves (server.c
- * calls daemon_persist_before_reply; the loop's before-sleep hook,
- * persist_before_sleep, writes), so an acknowledged change survives a
- * daemon crash. */
+ * PERSIST_DELAY_MS, and always before a reply to a CLI leaves (the loop's
+ * before-sleep hook, server_before_sleep), so an acknowledged change
+ * survives a daemon crash. */
 void daemon_persist(struct daemon *d);
-
-/* A reply is about to be queued: a pending write happens before the loop
- * sleeps again, i.e. before the reply is written to its socket. */
-void daemon_persist_before_reply(struct daemon *d);
 
 /* Writes state.json now, atomically, if a write is pending. Logs failures
  * and keeps the error in d->persist_error. */

@@ -2,6 +2,7 @@
 #include "daemon/inst_spec.h"
 #include "base/parse.h"
 #include "config/app_config.h"
+#include "daemon/orphans.h"
 #include "proto/kv.h"
 
 #include <errno.h>
@@ -146,7 +147,7 @@ static int filtered(const json_t *filter, const char *k)
 
 /* Environment: the starting CLI's environment (minus filter_env), then the
  * variables PM2 apps rely on, then the app's own env. */
-static int add_env(const struct daemon *d, const struct inst *inst, struct strbuf *sb)
+static int add_env(const struct daemon *d, const struct inst *inst, int64_t gen, struct strbuf *sb)
 {
     const json_t *c = inst->app->config;
     json_t *env = json_object();
@@ -157,7 +158,8 @@ static int add_env(const struct daemon *d, const struct inst *inst, struct strbu
         json_object_foreach(inst->app->base_env, k, v)
         {
             /* never leak the daemon's own location into apps */
-            if (!filtered(filter, k) && strcmp(k, "DROVER_HOME") != 0)
+            if (!filtered(filter, k) && strcmp(k, "DROVER_HOME") != 0 &&
+                strcmp(k, "DROVER_INSTANCE_KEY") != 0)
                 json_object_set(env, k, v);
         }
     }
@@ -172,6 +174,7 @@ static int add_env(const struct daemon *d, const struct inst *inst, struct strbu
     json_t *appenv = json_object_get(c, "env");
     if (json_is_object(appenv))
         json_object_foreach(appenv, k, v) json_object_set(env, k, v);
+    json_object_del(env, "DROVER_INSTANCE_KEY"); /* ours alone */
     int64_t port = cfg_int(c, "port", 0);
     if (port > 0 && !json_object_get(appenv, "PORT")) {
         snprintf(num, sizeof(num), "%lld", (long long)port);
@@ -186,8 +189,13 @@ static int add_env(const struct daemon *d, const struct inst *inst, struct strbu
             json_object_set_new(env, inc, json_string(num));
         }
     }
-    (void)d;
     int r = 0;
+    /* marks every process of this run, even one that escapes its session:
+     * a new daemon finds what a dead supervisor left (orphans.h) */
+    char marker[128];
+    orphans_marker(d, inst->id, gen, marker, sizeof(marker));
+    if (kv_add(sb, "env", marker) < 0)
+        r = -E2BIG;
     json_object_foreach(env, k, v)
     {
         if (!json_is_string(v))
@@ -289,7 +297,7 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
     json_t *args = json_object_get(c, "args");
     if (json_is_array(args))
         add_args(sb, args);
-    if ((r = add_env(d, inst, sb)) < 0) {
+    if ((r = add_env(d, inst, p->gen, sb)) < 0) {
         snprintf(err, errlen, "environment too large");
         return r;
     }

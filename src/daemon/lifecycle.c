@@ -3,8 +3,10 @@
 #include "base/log.h"
 #include "base/pidfd.h"
 #include "base/timeutil.h"
+#include "daemon/adopt.h"
 #include "daemon/inst_spec.h"
 #include "daemon/listeners.h"
+#include "daemon/orphans.h"
 #include "daemon/registry.h"
 #include "daemon/suplink.h"
 #include "loop/loop.h"
@@ -54,8 +56,25 @@ struct inst *lifecycle_create_inst(struct daemon *d, struct app *app, int slot, 
     return inst;
 }
 
+/* An instance whose supervisor was found at start but has not answered:
+ * nothing can be done to it until it does (or dies). */
+static int still_adopting(const struct inst *inst, char *err, size_t errlen)
+{
+    if (inst->link || !inst->adopting)
+        return 0;
+    if (err)
+        snprintf(err, errlen,
+                 "%s (id %lld): its supervisor (pid %d) has not answered since the daemon "
+                 "started (stopped?); try again when it does",
+                 inst->app->name, (long long)inst->id, (int)inst->snap.sup_pid);
+    return -EBUSY;
+}
+
 int lifecycle_start(struct daemon *d, struct inst *inst, char *err, size_t errlen)
 {
+    int r = still_adopting(inst, err, errlen);
+    if (r < 0)
+        return r;
     inst->want_running = 1;
     if (inst->link)
         return suplink_request(inst->link, "start", NULL, NULL, NULL, NULL);
@@ -65,6 +84,8 @@ int lifecycle_start(struct daemon *d, struct inst *inst, char *err, size_t errle
 int lifecycle_stop(struct daemon *d, struct inst *inst)
 {
     (void)d;
+    if (still_adopting(inst, NULL, 0) < 0)
+        return -EBUSY;
     inst->want_running = 0;
     if (!inst->link)
         return 0;
@@ -73,6 +94,9 @@ int lifecycle_stop(struct daemon *d, struct inst *inst)
 
 int lifecycle_restart(struct daemon *d, struct inst *inst, char *err, size_t errlen)
 {
+    int r = still_adopting(inst, err, errlen);
+    if (r < 0)
+        return r;
     inst->want_running = 1;
     if (inst->link)
         return suplink_request(inst->link, "restart", NULL, NULL, NULL, NULL);
@@ -103,33 +127,13 @@ int lifecycle_delete(struct daemon *d, struct inst *inst)
     inst->deleting = 1;
     if (inst->link)
         return suplink_request(inst->link, "delete", NULL, NULL, NULL, NULL);
+    if (inst->adopting) {
+        /* it does not answer: kill it; its exit removes the instance */
+        adopt_kill(d, inst->id);
+        return 0;
+    }
     remove_inst(d, inst);
     return 0;
-}
-
-/* The app of a supervisor that died is an orphan: nothing reads its pipes
- * and nothing would stop it. Kill its tree so a replacement can take its
- * place (and its port). */
-static void kill_orphaned_app(const struct inst *inst)
-{
-    if (inst->snap.cgroup[0]) {
-        char path[600];
-        snprintf(path, sizeof(path), "%s/cgroup.kill", inst->snap.cgroup);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            (void)!write(fd, "1", 1);
-            close(fd);
-        }
-    }
-    if (inst->snap.pid <= 0)
-        return;
-    int pfd = pidfd_open_verified(inst->snap.pid, inst->snap.pid_start);
-    if (pfd < 0)
-        return;
-    /* the app leads its own session and process group (spawned with setsid) */
-    kill(-inst->snap.pid, SIGKILL);
-    pidfd_signal(pfd, SIGKILL);
-    close(pfd);
 }
 
 struct respawn_ctx {
@@ -154,6 +158,27 @@ static void on_respawn_timer(struct ev_loop *loop, void *data)
     free(rc);
 }
 
+void supervisor_lost_before_adoption(struct daemon *d, struct inst *inst)
+{
+    if (inst->deleting) {
+        remove_inst(d, inst);
+        return;
+    }
+    inst->snap.pid = 0;
+    snprintf(inst->snap.reason, sizeof(inst->snap.reason),
+             "its supervisor died before the daemon could adopt it");
+    if (!inst->want_running) {
+        snprintf(inst->snap.status, sizeof(inst->snap.status), "stopped");
+        return;
+    }
+    char err[256];
+    inst->snap.restarts++;
+    if (spawn_supervisor(d, inst, 1, err, sizeof(err)) < 0)
+        log_error("%s:%lld: cannot restart supervisor: %s", inst->app->name, (long long)inst->id,
+                  err);
+    daemon_persist(d);
+}
+
 void supervisor_gone(struct daemon *d, struct inst *inst)
 {
     if (d->exiting)
@@ -164,7 +189,10 @@ void supervisor_gone(struct daemon *d, struct inst *inst)
     }
     log_warn("%s:%lld: supervisor %d exited unexpectedly", inst->app->name, (long long)inst->id,
              (int)inst->snap.sup_pid);
-    kill_orphaned_app(inst);
+    /* its app is an orphan: nothing reads its pipes and nothing would stop
+     * it; kill it and whatever escaped its session, so that a replacement
+     * can take its place (and its port) */
+    orphans_kill(d, inst->id, inst->gen);
     inst->snap.pid = 0;
     snprintf(inst->snap.status, sizeof(inst->snap.status), "%s",
              inst->want_running ? "waiting restart" : "stopped");

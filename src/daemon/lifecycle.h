@@ -9,7 +9,9 @@
 #include "daemon/daemon.h"
 
 /* Starts inst: through its supervisor if it has one, else by spawning a new
- * supervisor (next generation). Returns 0 or a negative errno (err set). */
+ * supervisor (next generation). Returns 0 or a negative errno (err set):
+ * -EBUSY while a supervisor found at daemon start has not answered (no
+ * second copy is ever started). The same holds for stop and restart. */
 int lifecycle_start(struct daemon *d, struct inst *inst, char *err, size_t errlen);
 
 /* Stops inst (its supervisor stays, the instance shows "stopped"). */
@@ -26,6 +28,11 @@ int lifecycle_delete(struct daemon *d, struct inst *inst);
  * the supervisor died unexpectedly, kills what is left of the app tree and
  * starts a new supervisor if the instance should be running. */
 void supervisor_gone(struct daemon *d, struct inst *inst);
+
+/* A supervisor found at daemon start died before it was adopted (what it
+ * left is already killed): removes a deleted instance, or starts a new
+ * supervisor when the instance should run. */
+void supervisor_lost_before_adoption(struct daemon *d, struct inst *inst);
 
 /* Creates an instance of app (next id, given slot), resolves its log paths
  * and starts its supervisor (start: run the app now). Returns the instance

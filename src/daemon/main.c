@@ -63,6 +63,13 @@ static void on_sigchld(struct ev_loop *loop, int signo, void *data)
         ;
 }
 
+/* Once per loop turn, before waiting: state.json, then the replies. */
+static void before_sleep(struct ev_loop *loop, void *data)
+{
+    (void)loop;
+    server_before_sleep(data);
+}
+
 /* Tells the service manager (once) that the daemon is going away. */
 static void notify_stopping(void)
 {
@@ -96,16 +103,6 @@ static void on_usr1(struct ev_loop *loop, int signo, void *data)
             suplink_request(d->reg.insts[i]->link, "reopen_logs", NULL, NULL, NULL, NULL);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* A cgroup v2 directory under our own cgroup in which supervisors create
  * one cgroup per instance, if we may create one there. */
 static void setup_cgroup_base(struct daemon *d)
@@ -115,8 +112,7 @@ static void setup_cgroup_base(struct daemon *d)
     if (getenv("DROVER_NO_CGROUP") || cgroupfs_mount(mnt, sizeof(mnt)) < 0 ||
         cgroupfs_self_path(self, sizeof(self)) < 0)
         return;
-    snprintf(base, sizeof(base), "%s%s/drover-%016llx", mnt, strcmp(self, "/") ? self : "",
-             (unsigned long long)fnv1a(d->paths.home));
+    snprintf(base, sizeof(base), "%s%s/drover-%s", mnt, strcmp(self, "/") ? self : "", d->home_key);
     if (mkdir(base, 0755) < 0 && errno != EEXIST)
         return;
     snprintf(probe, sizeof(probe), "%s/probe.%d", base, (int)getpid());
@@ -228,6 +224,7 @@ int main(int argc, char **argv)
     d->started_at = wall_ms();
     if ((r = paths_resolve(&d->paths)) < 0 || (r = paths_ensure(&d->paths)) < 0)
         return log_error_errno(r, "cannot prepare the drover home"), 1;
+    paths_home_key(&d->paths, d->home_key);
 
     char logpath[PATH_MAX];
     path_join(logpath, d->paths.home, "daemon.log");
@@ -260,7 +257,7 @@ int main(int argc, char **argv)
         return log_error_errno(r, "cannot set up signals"), 1;
     signal(SIGHUP, SIG_IGN);
 
-    ev_loop_set_before_sleep(d->loop, persist_before_sleep, d);
+    ev_loop_set_before_sleep(d->loop, before_sleep, d);
     if ((r = triggers_init(d)) < 0)
         return log_error_errno(r, "cannot set up restart triggers"), 1;
     adopt_all(d);
@@ -281,6 +278,7 @@ int main(int argc, char **argv)
     unlink(d->paths.daemon_sock);
     ops_free_all(d);
     reload_free_all(d);
+    adopt_free_all(d);
     for (size_t i = 0; i < d->reg.n_insts; i++) {
         suplink_detach(d->reg.insts[i]->link);
         suplink_detach(d->reg.insts[i]->next_link);

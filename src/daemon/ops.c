@@ -147,12 +147,15 @@ void ops_free_all(struct daemon *d)
     }
 }
 
-static void on_reply(struct daemon *d, struct inst *inst, const struct kv_msg *reply, int ok,
-                     void *data)
+static void on_reply(struct daemon *d, struct suplink *l, struct inst *inst,
+                     const struct kv_msg *reply, int ok, int *fds, unsigned n_fds, void *data)
 {
     uint64_t seq = (uint64_t)(uintptr_t)data;
+    (void)l;
     (void)inst;
     (void)reply;
+    (void)fds;
+    (void)n_fds;
     for (struct op *op = d->ops; op; op = op->next) {
         if (op->seq != seq)
             continue;

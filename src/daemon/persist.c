@@ -68,7 +68,6 @@ void daemon_persist_flush(struct daemon *d)
 {
     ev_timer_cancel(d->loop, d->persist_timer);
     d->persist_timer = 0;
-    d->persist_urgent = 0;
     if (!d->persist_dirty)
         return;
     d->persist_dirty = 0;
@@ -90,20 +89,6 @@ void daemon_persist(struct daemon *d)
         int64_t t = ev_timer_add(d->loop, PERSIST_DELAY_MS, on_persist_timer, d);
         d->persist_timer = t > 0 ? t : 0;
     }
-}
-
-void daemon_persist_before_reply(struct daemon *d)
-{
-    if (d->persist_dirty)
-        d->persist_urgent = 1;
-}
-
-void persist_before_sleep(struct ev_loop *loop, void *data)
-{
-    struct daemon *d = data;
-    (void)loop;
-    if (d->persist_urgent)
-        daemon_persist_flush(d);
 }
 
 static void load_app(struct daemon *d, json_t *ja)

@@ -15,7 +15,3 @@
  * is an empty state; a corrupt one is logged, kept aside as
  * state.json.corrupt, and treated as empty. */
 int persist_load(struct daemon *d);
-
-/* The loop's before-sleep hook: writes state.json when a reply waits for
- * it (daemon_persist_before_reply). data is the daemon. */
-void persist_before_sleep(struct ev_loop *loop, void *data);

@@ -4,9 +4,11 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/unixsock.h"
+#include "base/utf8.h"
 #include "daemon/commands.h"
 #include "daemon/ops.h"
 #include "daemon/reload.h"
+#include "daemon/suplink.h"
 #include "loop/loop.h"
 #include "proto/conn.h"
 #include "proto/frame.h"
@@ -28,6 +30,7 @@ struct client {
     struct client *prev, *next;
     struct server *srv;
     struct conn *conn;
+    json_t *reply;        /* answered, not yet sent (server_before_sleep) */
     int busy;             /* a request is being served */
     int64_t since;        /* mono ms: connected, or last reply sent */
     int64_t heartbeat_at; /* mono ms of the next progress frame while busy */
@@ -43,6 +46,7 @@ struct server {
     int64_t accept_pause_ms;
     dev_t sock_dev;
     ino_t sock_ino;
+    int replies_pending; /* some client has an answered reply to send */
 };
 
 static void unlink_client(struct server *s, struct client *c)
@@ -56,6 +60,8 @@ static void unlink_client(struct server *s, struct client *c)
     else
         s->tail = c->prev;
     s->n_clients--;
+    json_decref(c->reply);
+    c->reply = NULL;
 }
 
 /* Forgets c: pending operations stop replying to it. The conn is freed by
@@ -97,11 +103,26 @@ void server_reply(struct client *c, json_t *reply)
         json_decref(reply);
         return;
     }
+    /* sent by server_before_sleep, once state.json holds what it tells */
+    if (c->reply) {
+        /* a handler answered twice: the first answer stands */
+        log_error("a second reply to one request was dropped");
+        json_decref(reply);
+        return;
+    }
+    c->reply = reply;
+    c->srv->replies_pending = 1;
+}
+
+/* Serializes and queues one answered reply; a failed state.json write is a
+ * warning in it. */
+static void send_reply(struct client *c)
+{
     struct daemon *d = c->srv->d;
-    /* what a CLI hears about is on disk first (the before-sleep hook writes
-     * state.json before this reply leaves): a daemon killed right after
-     * answering still knows it. When the disk refuses, the CLI is told. */
-    daemon_persist_before_reply(d);
+    json_t *reply = c->reply;
+    c->reply = NULL;
+    c->busy = 0;
+    c->since = mono_ms();
     if (d->persist_error < 0) {
         char w[300];
         snprintf(w, sizeof(w),
@@ -126,8 +147,20 @@ void server_reply(struct client *c, json_t *reply)
     if (text)
         send_reply_text(c, text);
     free(text);
-    c->busy = 0;
-    c->since = mono_ms();
+}
+
+void server_before_sleep(struct daemon *d)
+{
+    struct server *s = d->server;
+    if (!s || !s->replies_pending)
+        return;
+    s->replies_pending = 0;
+    /* what a CLI hears about is on disk first: a daemon killed right after
+     * answering still knows it (redis writes its AOF in beforeSleep too) */
+    daemon_persist_flush(d);
+    for (struct client *c = s->head; c; c = c->next)
+        if (c->reply)
+            send_reply(c);
 }
 
 void server_reply_error_code(struct client *c, int err, const char *fmt, ...)
@@ -137,6 +170,7 @@ void server_reply_error_code(struct client *c, int err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_sanitize(msg);
     json_t *reply = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
     if (err)
         json_object_set_new(reply, "code", json_string(errno_name(err)));
@@ -153,6 +187,7 @@ static void refuse(struct client *c, int err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_sanitize(msg);
     json_t *reply = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", msg, "code", errno_name(err));
     char *text = json_dumps(reply, JSON_COMPACT);
     json_decref(reply);
@@ -387,9 +422,13 @@ int server_rebind(struct daemon *d)
     ev_timer_cancel(d->loop, s->accept_timer);
     s->accept_timer = 0;
     int r = bind_listener(s);
-    if (r == 0)
-        log_warn("%s was removed: bound it again", d->paths.daemon_sock);
-    return r;
+    if (r < 0)
+        return r;
+    log_warn("%s was removed: bound it again", d->paths.daemon_sock);
+    /* the supervisors' sockets went with it: a future daemon needs them */
+    for (size_t i = 0; i < d->reg.n_insts; i++)
+        suplink_request(d->reg.insts[i]->link, "rebind", NULL, NULL, NULL, NULL);
+    return 0;
 }
 
 int server_output_pending(const struct daemon *d)
@@ -397,7 +436,7 @@ int server_output_pending(const struct daemon *d)
     if (!d->server)
         return 0;
     for (struct client *c = d->server->head; c; c = c->next)
-        if (conn_queued(c->conn) > 0)
+        if (c->reply || conn_queued(c->conn) > 0)
             return 1;
     return 0;
 }
@@ -410,6 +449,7 @@ void server_close(struct daemon *d)
         return;
     ev_timer_cancel(d->loop, s->tick_timer);
     ev_timer_cancel(d->loop, s->accept_timer);
+    server_before_sleep(d); /* the last answers (kill) go out first */
     while (s->head) {
         struct client *c = s->head;
         unlink_client(s, c);

@@ -37,10 +37,17 @@ int server_listen(struct daemon *d);
  * connected clients are kept. Returns 0 or a negative errno. */
 int server_rebind(struct daemon *d);
 
-/* Sends reply (reference stolen; "ok": true is added when absent) and
- * readies the client for its next request. c may be NULL (the CLI left). A
- * reply too large for the CLI to accept becomes an error reply. */
+/* Answers c with reply (reference stolen; "ok": true is added when absent)
+ * and readies the client for its next request. c may be NULL (the CLI
+ * left). The reply leaves from server_before_sleep, after state.json was
+ * written, with a warning when that write failed; a reply too large for the
+ * CLI to accept becomes an error reply. */
 void server_reply(struct client *c, json_t *reply);
+
+/* The loop's before-sleep work (redis' beforeSleep): when replies were
+ * answered in this turn, writes state.json (daemon_persist_flush), then
+ * queues those replies. */
+void server_before_sleep(struct daemon *d);
 
 /* Sends {"ok": false, "error": <message>, "code": <errno name>}; err is a
  * negative errno (0: no code). */

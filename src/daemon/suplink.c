@@ -6,6 +6,7 @@
 #include "daemon/inst_spec.h"
 #include "daemon/lifecycle.h"
 #include "daemon/listeners.h"
+#include "daemon/orphans.h"
 #include "proto/conn.h"
 #include "proto/frame.h"
 #include "spawn/spawn.h"
@@ -28,6 +29,7 @@ struct suplink {
     struct daemon *d;
     struct conn *conn;
     struct inst *inst;
+    int64_t gen;
     pid_t sup_pid;
     uint64_t next_req;
     struct pending *pending;
@@ -78,7 +80,7 @@ static void fail_pending(struct suplink *l)
     while (p) {
         struct pending *n = p->next;
         if (p->cb)
-            p->cb(l->d, l->inst, NULL, 0, p->data);
+            p->cb(l->d, l, l->inst, NULL, 0, NULL, 0, p->data);
         free(p);
         p = n;
     }
@@ -149,15 +151,16 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
             if (p->req != req)
                 continue;
             *pp = p->next;
-            /* descriptors (listen_fds) are for the callback; it owns them */
+            /* descriptors (listen_fds) are for the callback to take */
             if (p->cb)
-                p->cb(l->d, l->inst, &m, kv_get_i64(&m, "ok", 0) == 1, p->data);
+                p->cb(l->d, l, l->inst, &m, kv_get_i64(&m, "ok", 0) == 1, fds, n_fds, p->data);
             free(p);
             break;
         }
     }
     for (unsigned i = 0; i < n_fds; i++)
-        close(fds[i]);
+        if (fds[i] >= 0)
+            close(fds[i]);
     daemon_instances_changed(l->d);
 }
 
@@ -193,6 +196,7 @@ struct suplink *suplink_attach(struct daemon *d, struct inst *inst, int fd, pid_
         return NULL;
     l->d = d;
     l->inst = inst;
+    l->gen = inst ? inst->gen : -1;
     l->sup_pid = sup_pid;
     l->next_req = 1;
     l->conn = conn_new(d->loop, fd, FRAME_MAX_INTERNAL, &handlers, l);
@@ -224,10 +228,12 @@ static struct suplink *spawn_link(struct daemon *d, struct inst *inst, const str
         snprintf(err, errlen, "socketpair: %s", strerror(errno));
         return NULL;
     }
-    char sup_path[4200], title[200];
+    char sup_path[4200], title[200], tag[96];
     snprintf(sup_path, sizeof(sup_path), "%s/drover-sup", d->exe_dir);
     snprintf(title, sizeof(title), "%s:%lld", inst->app->name, (long long)inst->id);
-    char *argv[] = {"drover-sup", title, NULL};
+    /* how a new daemon finds this supervisor in /proc (orphans.h) */
+    orphans_sup_tag(d, inst->id, p->gen, tag, sizeof(tag));
+    char *argv[] = {"drover-sup", title, tag, NULL};
     char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
                     getenv("DROVER_DEBUG") ? "DROVER_DEBUG=1" : NULL, NULL};
     struct spawn_fd fds[4 + 16];
@@ -265,6 +271,7 @@ static struct suplink *spawn_link(struct daemon *d, struct inst *inst, const str
         return NULL;
     }
     l->inst = inst;
+    l->gen = p->gen;
     l->snap.sup_pid = pid;
     snprintf(l->snap.status, sizeof(l->snap.status), "%s", p->start ? "launching" : "stopped");
     r = conn_send(l->conn, spec.buf, spec.len, NULL, 0);
@@ -380,4 +387,18 @@ void suplink_detach(struct suplink *l)
 pid_t suplink_pid(const struct suplink *l)
 {
     return l ? l->sup_pid : 0;
+}
+
+int64_t suplink_gen(const struct suplink *l)
+{
+    return l ? l->gen : -1;
+}
+
+void suplink_bind(struct suplink *l, struct inst *inst, int64_t gen)
+{
+    l->inst = inst;
+    l->gen = gen;
+    inst->link = l;
+    inst->gen = gen;
+    inst->snap = l->snap;
 }

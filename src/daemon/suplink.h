@@ -17,9 +17,13 @@
 struct suplink;
 
 /* Called with the reply to a request, or with ok=0 and reply NULL when the
- * link dropped before the reply came. */
-typedef void (*suplink_reply_cb)(struct daemon *d, struct inst *inst, const struct kv_msg *reply,
-                                 int ok, void *data);
+ * link dropped before the reply came (l is then being freed: do not keep
+ * it). inst is the link's instance (NULL for a link that has none). The
+ * descriptors that came with the reply are in fds; the callback may take
+ * one by setting its slot to -1, the rest are closed after it returns. */
+typedef void (*suplink_reply_cb)(struct daemon *d, struct suplink *l, struct inst *inst,
+                                 const struct kv_msg *reply, int ok, int *fds, unsigned n_fds,
+                                 void *data);
 
 /* Starts a supervisor for inst at its current generation, handing it
  * listen_fds (may be 0). start: whether it starts the app at once. On
@@ -47,6 +51,12 @@ void suplink_parse_snapshot(const struct kv_msg *m, struct inst_snap *snap);
 /* The supervisor's pid. */
 pid_t suplink_pid(const struct suplink *l);
 
+/* The generation of the supervisor (its spec), -1 until known. */
+int64_t suplink_gen(const struct suplink *l);
+
+/* Makes l the primary link of inst (adoption); the link must have none. */
+void suplink_bind(struct suplink *l, struct inst *inst, int64_t gen);
+
 /* The last snapshot this supervisor sent (its instance shows the snapshot
  * of its primary link only: during a reload, the replacement's state lives
  * here until it takes over). */
@@ -68,4 +78,3 @@ struct suplink *suplink_promote(struct suplink *l);
 /* Detaches l from its instance: its later messages and its exit no longer
  * touch the instance (a dismissed replacement, an instance being removed). */
 void suplink_disown(struct suplink *l);
-

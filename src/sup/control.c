@@ -4,7 +4,9 @@
  * Requests carry cmd= and req=<n>; the reply carries reply=<n>, ok=1 or
  * error=<text>, and a state snapshot. Commands: hello (snapshot plus
  * app_json), status, start, stop, restart, delete, signal (sig=), reset,
- * reopen_logs, truncate_logs, listen_fds (the sockets, as SCM_RIGHTS). */
+ * reopen_logs, truncate_logs, listen_fds (the sockets, as SCM_RIGHTS),
+ * rebind (create the control socket again: its file was removed). */
+#include "base/fdutil.h"
 #include "base/log.h"
 #include "base/macros.h"
 #include "base/strbuf.h"
@@ -19,6 +21,7 @@
 #include "sup/sup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -187,6 +190,8 @@ static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, c
         r = logger_truncate(s->logger);
     else if (strcmp(cmd, "listen_fds") == 0)
         return 0;
+    else if (strcmp(cmd, "rebind") == 0)
+        r = control_rebind(s);
     else {
         *error = "unknown command";
         return -EINVAL;
@@ -264,8 +269,21 @@ static void on_accept(struct ev_loop *loop, int lfd, unsigned events, void *data
     }
 }
 
+/* The directory of our socket, made again if someone removed it. */
+static void ensure_socket_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir))
+        return;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    (void)mkdir_p(dir, 0700);
+}
+
 int control_listen(struct sup *s)
 {
+    ensure_socket_dir(s->spec.sock_path);
     int fd = unix_listen(s->spec.sock_path, 0600, 1);
     if (fd < 0)
         return fd;
@@ -276,6 +294,17 @@ int control_listen(struct sup *s)
     }
     s->ctl_listen_fd = fd;
     return 0;
+}
+
+int control_rebind(struct sup *s)
+{
+    if (s->exiting)
+        return 0;
+    ev_io_close(s->loop, &s->ctl_listen_fd);
+    int r = control_listen(s);
+    if (r < 0)
+        log_warn_errno(r, "cannot bind %s again", s->spec.sock_path);
+    return r;
 }
 
 static void on_shutdown_grace(struct ev_loop *loop, void *data)

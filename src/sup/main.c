@@ -3,7 +3,9 @@
  * Started by the daemon with: fd 0 /dev/null, fd 1 and 2 the daemon's log,
  * fd 3 a connected socket carrying the spec (sup/spec.h) and then serving as
  * the first control connection, fds 4.. the instance's listening sockets.
- * argv[1] is "<name>:<id>", only so `ps` tells supervisors apart. */
+ * argv[1] is "<name>:<id>", so `ps` tells supervisors apart; argv[2] is
+ * "<home key>.<id>.<gen>", how a new daemon finds us in /proc even when our
+ * socket file is gone (daemon/orphans.h). SIGUSR2 binds the socket again. */
 #include "base/fdutil.h"
 #include "base/log.h"
 #include "base/macros.h"
@@ -101,6 +103,14 @@ static void on_terminate(struct ev_loop *loop, int signo, void *data)
     log_info("%s:%lld received signal %d: stopping the app and exiting", s->spec.name,
              (long long)s->spec.id, signo);
     instance_delete(&s->inst);
+}
+
+/* SIGUSR2: a daemon cannot reach our socket (its file is gone). */
+static void on_usr2(struct ev_loop *loop, int signo, void *data)
+{
+    (void)loop;
+    (void)signo;
+    control_rebind(data);
 }
 
 static void on_usr1(struct ev_loop *loop, int signo, void *data)
@@ -211,7 +221,8 @@ int main(int argc, char **argv)
         (r = ev_signal_add(s.loop, SIGTERM, on_terminate, &s)) < 0 ||
         (r = ev_signal_add(s.loop, SIGINT, on_terminate, &s)) < 0 ||
         (r = ev_signal_add(s.loop, SIGHUP, on_terminate, &s)) < 0 ||
-        (r = ev_signal_add(s.loop, SIGUSR1, on_usr1, &s)) < 0)
+        (r = ev_signal_add(s.loop, SIGUSR1, on_usr1, &s)) < 0 ||
+        (r = ev_signal_add(s.loop, SIGUSR2, on_usr2, &s)) < 0)
         return log_error_errno(r, "cannot set up signals"), 1;
     if ((r = control_listen(&s)) < 0)
         return log_error_errno(r, "cannot listen on %s", s.spec.sock_path), 1;

@@ -67,6 +67,11 @@ int control_ask(struct sup *s, struct strbuf *payload, control_answer_cb cb, voi
  * daemon connections. */
 int control_listen(struct sup *s);
 
+/* Binds the control socket again (its file or directory was removed, e.g.
+ * a wiped $XDG_RUNTIME_DIR): on SIGUSR2 and on the daemon's "rebind".
+ * Returns 0 or a negative errno (logged). */
+int control_rebind(struct sup *s);
+
 /* Serves fd (already connected to a daemon, e.g. the spawn socketpair) as a
  * control connection. Returns 0 or a negative errno. */
 int control_serve_fd(struct sup *s, int fd);
