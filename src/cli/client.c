@@ -199,6 +199,23 @@ static int connect_daemon(struct cli *c, int autostart, int64_t deadline)
     }
 }
 
+/* Puts each process's app config back (they travel once per app). */
+static void attach_configs(json_t *reply)
+{
+    json_t *apps = json_object_get(reply, "apps");
+    if (!json_is_object(apps))
+        return;
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(reply, "processes"), i, p)
+    {
+        json_t *config = json_object_get(apps, json_string_value(json_object_get(p, "name")));
+        if (config)
+            json_object_set(p, "config", config);
+    }
+    json_object_del(reply, "apps");
+}
+
 int client_request(struct cli *c, json_t *req, int autostart, json_t **reply)
 {
     int64_t wait = timeout_ms();
@@ -251,6 +268,7 @@ int client_request(struct cli *c, json_t *req, int autostart, json_t **reply)
         json_decref(*reply);
         return -EPROTO;
     }
+    attach_configs(*reply);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #define YAML_MAX_DEPTH 64
 #define YAML_MAX_VALUES 1000000 /* after alias expansion */
+#define YAML_BYTES_PER_VALUE 64  /* a string weighs one value per 64 bytes: at most ~64 MB */
 #define YAML_MAX_ANCHORS 4096
 #define YAML_STR_TAG "tag:yaml.org,2002:str"
 
@@ -194,8 +195,8 @@ static json_t *parse_node(struct yctx *y, yaml_event_t *ev, int depth, size_t *w
 static int add_weight(struct yctx *y, const yaml_mark_t *m, size_t *total, size_t w)
 {
     if (w > YAML_MAX_VALUES || *total > YAML_MAX_VALUES - w) {
-        fail_at(y, m, "document too large once aliases are expanded (at most %d values)",
-                YAML_MAX_VALUES);
+        fail_at(y, m, "document too large once aliases are expanded (at most %d values or %d MB)",
+                YAML_MAX_VALUES, YAML_MAX_VALUES / (1000000 / YAML_BYTES_PER_VALUE));
         return -E2BIG;
     }
     *total += w;
@@ -356,6 +357,9 @@ static json_t *parse_node(struct yctx *y, yaml_event_t *ev, int depth, size_t *w
     }
     case YAML_SCALAR_EVENT:
         anchor = (const char *)ev->data.scalar.anchor;
+        /* long strings weigh more: a 3 KB string aliased 100,000 times
+         * would otherwise expand a small file into 600 MB of JSON */
+        *weight += ev->data.scalar.length / YAML_BYTES_PER_VALUE;
         v = scalar_value(ev);
         if (!v)
             fail_at(y, &ev->start_mark, "invalid scalar");

@@ -29,6 +29,8 @@ int listen_addr_parse(const char *text, struct listen_addr *out)
         struct in6_addr a6;
         if (inet_pton(AF_INET6, out->host, &a6) != 1)
             return -EINVAL;
+        /* one spelling per address: [0::0] is [::] */
+        inet_ntop(AF_INET6, &a6, out->host, sizeof(out->host));
         out->family = AF_INET6;
         return parse_port(close + 2, &out->port);
     }
@@ -43,6 +45,7 @@ int listen_addr_parse(const char *text, struct listen_addr *out)
     struct in_addr a4;
     if (inet_pton(AF_INET, out->host, &a4) != 1)
         return -EINVAL;
+    inet_ntop(AF_INET, &a4, out->host, sizeof(out->host));
     out->family = AF_INET;
     return parse_port(colon + 1, &out->port);
 }

@@ -14,7 +14,8 @@ struct listen_addr {
     uint16_t port;
 };
 
-/* Parses text into *out. Returns 0 or -EINVAL. */
+/* Parses text into *out, with the host in its canonical spelling ([0::0]
+ * becomes [::], as inet_ntop writes it). Returns 0 or -EINVAL. */
 int listen_addr_parse(const char *text, struct listen_addr *out);
 
 /* Canonical text: "3000", "127.0.0.1:8080", "[::]:443". Returns out. */

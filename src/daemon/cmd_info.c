@@ -23,8 +23,12 @@ void cmd_list(struct daemon *d, struct client *c, json_t *req)
 {
     int brief = json_is_true(json_object_get(req, "brief"));
     stats_sample(d);
-    server_reply(c,
-                 json_pack("{s:o}", "processes", brief ? describe_all_brief(d) : describe_all(d)));
+    json_t *reply = json_object();
+    if (brief)
+        json_object_set_new(reply, "processes", describe_all_brief(d));
+    else
+        describe_into(d, reply, NULL, 0);
+    server_reply(c, reply);
 }
 
 static void describe_done(struct daemon *d, struct op *op, int timed_out)
@@ -38,7 +42,9 @@ static void describe_done(struct daemon *d, struct op *op, int timed_out)
             insts[n++] = in;
     }
     stats_sample(d);
-    server_reply(op->client, json_pack("{s:o}", "processes", describe_some(d, insts, n)));
+    json_t *reply = json_object();
+    describe_into(d, reply, insts, n);
+    server_reply(op->client, reply);
     free(insts);
 }
 

@@ -75,21 +75,25 @@ json_t *describe_inst(const struct daemon *d, const struct inst *in)
     for (int i = 0; i < s->n_ipc_msgs; i++)
         json_array_append_new(msgs, json_string(s->ipc_msgs[i]));
     json_object_set_new(o, "ipc_messages", msgs);
-    json_object_set_new(o, "config", json_deep_copy(c));
     return o;
 }
 
-json_t *describe_some(const struct daemon *d, struct inst **insts, size_t n)
+void describe_into(const struct daemon *d, json_t *reply, struct inst **insts, size_t n)
 {
+    if (!insts) {
+        insts = d->reg.insts;
+        n = d->reg.n_insts;
+    }
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
+    json_t *apps = json_object();
+    for (size_t i = 0; i < n; i++) {
         json_array_append_new(arr, describe_inst(d, insts[i]));
-    return arr;
-}
-
-json_t *describe_all(const struct daemon *d)
-{
-    return describe_some(d, d->reg.insts, d->reg.n_insts);
+        const struct app *app = insts[i]->app;
+        if (!json_object_get(apps, app->name))
+            json_object_set(apps, app->name, app->config);
+    }
+    json_object_set_new(reply, "processes", arr);
+    json_object_set_new(reply, "apps", apps);
 }
 
 json_t *describe_all_brief(const struct daemon *d)

@@ -65,8 +65,9 @@ static void finish(struct reload *r)
     daemon_persist(d);
     if (r->client) {
         stats_sample(d);
-        json_t *reply = json_pack("{s:i, s:i, s:o}", "replaced", r->replaced, "restarted",
-                                  r->restarted, "processes", describe_all(d));
+        json_t *reply =
+            json_pack("{s:i, s:i}", "replaced", r->replaced, "restarted", r->restarted);
+        describe_into(d, reply, NULL, 0);
         if (r->aborted) {
             json_object_set_new(reply, "ok", json_false());
             json_object_set_new(reply, "error", json_string(r->error));

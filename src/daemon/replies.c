@@ -51,7 +51,7 @@ void reply_processes_when_done(struct daemon *d, struct op *op, int timed_out)
                             json_string(json_string_value(json_array_get(errors, 0))));
     }
     json_object_set_new(reply, "errors", errors);
-    json_object_set_new(reply, "processes", describe_all(d));
+    describe_into(d, reply, NULL, 0);
     server_reply(op->client, reply);
 }
 
@@ -75,6 +75,6 @@ void reply_processes_now(struct daemon *d, struct client *c, json_t *extra)
 {
     stats_sample(d);
     json_t *reply = extra ? extra : json_object();
-    json_object_set_new(reply, "processes", describe_all(d));
+    describe_into(d, reply, NULL, 0);
     server_reply(c, reply);
 }
