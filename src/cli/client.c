@@ -219,6 +219,9 @@ static void attach_configs(json_t *reply)
 int client_request(struct cli *c, json_t *req, int autostart, json_t **reply)
 {
     int64_t wait = timeout_ms();
+    /* a silent action shows no table: spare the daemon the process list */
+    if (c->silent && !c->json && !json_object_get(req, "quiet"))
+        json_object_set_new(req, "quiet", json_true());
     char *text = json_dumps(req, JSON_COMPACT);
     if (!text)
         return -ENOMEM;

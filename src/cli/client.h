@@ -11,7 +11,8 @@
  * seconds, overrides it): to connect, and between the frames of a reply. */
 #define CLIENT_DEFAULT_TIMEOUT_MS 20000
 
-/* Sends req (borrowed) and stores the reply in *reply (new reference).
+/* Sends req (borrowed; with --silent it gains "quiet": the reply then has
+ * no process list) and stores the reply in *reply (new reference).
  * autostart: start the daemon when none runs. Returns 0, -ENOTCONN when no
  * daemon runs and autostart is off, or a negative errno (message printed):
  * -ETIMEDOUT when the daemon showed no sign of life for the timeout,

@@ -108,7 +108,7 @@ static int64_t dump_max_kill_timeout(const char *drover_home)
 {
     char path[PATH_MAX + 16], *text = NULL;
     snprintf(path, sizeof(path), "%s/dump.json", drover_home);
-    int64_t max = CFG_DEFAULT_KILL_TIMEOUT_MS;
+    int64_t max = app_config_defaults()->kill_timeout_ms;
     if (read_file_at(AT_FDCWD, path, 256u << 20, &text, NULL) < 0)
         return max;
     json_t *root = json_loads(text, 0, NULL);
@@ -117,10 +117,10 @@ static int64_t dump_max_kill_timeout(const char *drover_home)
     json_t *app;
     json_array_foreach(json_object_get(root, "apps"), i, app)
     {
-        int64_t k =
-            cfg_int(json_object_get(app, "config"), "kill_timeout", CFG_DEFAULT_KILL_TIMEOUT_MS);
-        if (k > max)
-            max = k;
+        /* saved normalized: an integer, or the default when absent */
+        json_t *k = json_object_get(json_object_get(app, "config"), "kill_timeout");
+        if (json_is_integer(k) && json_integer_value(k) > max)
+            max = json_integer_value(k);
     }
     json_decref(root);
     return max;

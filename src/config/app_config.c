@@ -371,10 +371,59 @@ static json_t *norm_listen(struct ctx *c, const char *key, json_t *v)
     return out;
 }
 
+/* One of the option's choices ("fork_mode" is PM2's spelling of "fork"). */
+static json_t *norm_enum(struct ctx *c, const struct opt_def *d, json_t *v)
+{
+    char t[128], list[256] = "";
+    if (scalar_text(v, t, sizeof(t)) < 0) {
+        fail(c, d->key, "expected a word, got %s", type_of(v));
+        return NULL;
+    }
+    size_t used = 0;
+    for (size_t i = 0; d->choices[i]; i++) {
+        size_t n = strlen(d->choices[i]);
+        if (!strcmp(t, d->choices[i]) || (!strncmp(t, d->choices[i], n) && !strcmp(t + n, "_mode")))
+            return json_string(d->choices[i]);
+        int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? " or " : "", d->choices[i]);
+        if (w > 0 && used + (size_t)w < sizeof(list))
+            used += (size_t)w;
+    }
+    fail(c, d->key, "expected %s, got '%s'", list, t);
+    return NULL;
+}
+
+/* hourly, daily, weekly, or a duration of at least a second, as ms. */
+static json_t *norm_interval(struct ctx *c, const char *key, json_t *v)
+{
+    if (json_is_integer(v) && json_integer_value(v) == 0)
+        return json_integer(0);
+    char t[128];
+    int64_t ms;
+    if (scalar_text(v, t, sizeof(t)) < 0) {
+        fail(c, key, "expected a period, got %s", type_of(v));
+        return NULL;
+    }
+    if (!strcmp(t, "hourly"))
+        ms = 3600000;
+    else if (!strcmp(t, "daily"))
+        ms = 86400000;
+    else if (!strcmp(t, "weekly"))
+        ms = 7 * 86400000LL;
+    else if (parse_duration_ms(t, &ms) < 0 || (ms != 0 && ms < 1000)) {
+        fail(c, key, "expected hourly, daily, weekly or a duration of at least 1s, got '%s'", t);
+        return NULL;
+    }
+    return json_integer(ms);
+}
+
 static json_t *normalize_value(struct ctx *c, const struct opt_def *d, json_t *v)
 {
     char t[4096];
     switch (d->type) {
+    case OPT_ENUM:
+        return norm_enum(c, d, v);
+    case OPT_INTERVAL:
+        return norm_interval(c, d->key, v);
     case OPT_STRING:
         if (scalar_text(v, t, sizeof(t)) < 0) {
             fail(c, d->key, "expected a string, got %s", type_of(v));
@@ -450,56 +499,35 @@ static int check_semantics(struct ctx *c, json_t *o)
 {
     const char *s;
     char why[128], shown[65];
-    if ((s = cfg_str(o, "name", NULL)) && app_name_check(s, why, sizeof(why)) < 0)
+    if ((s = json_string_value(json_object_get(o, "name"))) &&
+        app_name_check(s, why, sizeof(why)) < 0)
         return fail(c, "name", "'%s' %s", printable(s, shown, sizeof(shown)), why);
-    if ((s = cfg_str(o, "namespace", NULL)) && app_name_check(s, why, sizeof(why)) < 0)
+    if ((s = json_string_value(json_object_get(o, "namespace"))) &&
+        app_name_check(s, why, sizeof(why)) < 0)
         return fail(c, "namespace", "'%s' %s", printable(s, shown, sizeof(shown)), why);
-    if ((s = cfg_str(o, "exec_mode", NULL))) {
-        if (!strcmp(s, "fork") || !strcmp(s, "fork_mode"))
-            json_object_set_new(o, "exec_mode", json_string("fork"));
-        else if (!strcmp(s, "cluster") || !strcmp(s, "cluster_mode"))
-            json_object_set_new(o, "exec_mode", json_string("cluster"));
-        else
-            return fail(c, "exec_mode", "expected fork or cluster, got '%s'", s);
-    }
-    if ((s = cfg_str(o, "log_type", NULL)) && strcmp(s, "raw") && strcmp(s, "json"))
-        return fail(c, "log_type", "expected raw or json, got '%s'", s);
-    if ((s = cfg_str(o, "balancing", NULL)) && strcmp(s, "shared") && strcmp(s, "slots"))
-        return fail(c, "balancing", "expected shared or slots, got '%s'", s);
-    if ((s = cfg_str(o, "rotate_interval", NULL))) {
-        int64_t ms;
-        if (!strcmp(s, "hourly"))
-            ms = 3600000;
-        else if (!strcmp(s, "daily"))
-            ms = 86400000;
-        else if (!strcmp(s, "weekly"))
-            ms = 7 * 86400000LL;
-        else if (parse_duration_ms(s, &ms) < 0 || ms < 1000)
-            return fail(c, "rotate_interval",
-                        "expected hourly, daily, weekly or a duration of at least 1s, got '%s'", s);
-        json_object_set_new(o, "rotate_interval", json_integer(ms));
-    }
-    if ((s = cfg_str(o, "cron_restart", NULL))) {
+    if ((s = json_string_value(json_object_get(o, "cron_restart")))) {
         struct cron_expr cron;
         char cron_why[256];
         if (cron_parse(s, &cron, cron_why, sizeof(cron_why)) < 0 ||
             cron_check_reachable(&cron, time(NULL), cron_why, sizeof(cron_why)) < 0)
             return fail(c, "cron_restart", "invalid cron expression '%s': %s", s, cron_why);
     }
-    int64_t port = cfg_int(o, "port", 0);
-    if (json_object_get(o, "port") && (port < 1 || port > 65535))
-        return fail(c, "port", "%lld is not a TCP port", (long long)port);
-    if (cfg_int(o, "max_restarts", 0) < 0)
-        return fail(c, "max_restarts", "must not be negative");
-    if (cfg_int(o, "retain", 0) < 0)
-        return fail(c, "retain", "must not be negative");
-    int64_t maxi = cfg_int(o, "max_instances", CFG_DEFAULT_MAX_INSTANCES);
-    if (maxi < 1 || maxi > CFG_HARD_MAX_INSTANCES)
-        return fail(c, "max_instances", "must be between 1 and %d", CFG_HARD_MAX_INSTANCES);
-    if (cfg_int(o, "instances", 1) > maxi)
-        return fail(c, "instances", "%lld is above max_instances (%lld)",
-                    (long long)cfg_int(o, "instances", 1), (long long)maxi);
-    return 0;
+    struct app_config cfg;
+    app_config_load(&cfg, o);
+    int r = 0;
+    if (json_object_get(o, "port") && (cfg.port < 1 || cfg.port > 65535))
+        r = fail(c, "port", "%lld is not a TCP port", (long long)cfg.port);
+    else if (cfg.max_restarts < 0)
+        r = fail(c, "max_restarts", "must not be negative");
+    else if (cfg.retain < 0)
+        r = fail(c, "retain", "must not be negative");
+    else if (cfg.max_instances < 1 || cfg.max_instances > CFG_HARD_MAX_INSTANCES)
+        r = fail(c, "max_instances", "must be between 1 and %d", CFG_HARD_MAX_INSTANCES);
+    else if (cfg.instances > cfg.max_instances)
+        r = fail(c, "instances", "%lld is above max_instances (%lld)", (long long)cfg.instances,
+                 (long long)cfg.max_instances);
+    app_config_free(&cfg);
+    return r;
 }
 
 /* PM2 spellings that mean the same as one of our keys. */
@@ -547,7 +575,7 @@ int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, 
         const struct opt_def *d = opt_by_key(k);
         json_t *nv = NULL;
         if (!d && strncmp(k, "env_", 4) == 0 && k[4]) {
-            struct opt_def env_def = {k, NULL, NULL, OPT_ENV, 0, ""};
+            struct opt_def env_def = {.key = k, .type = OPT_ENV, .offset = OPT_NO_FIELD};
             nv = normalize_value(&c, &env_def, v);
         } else if (!d) {
             if (warnings && !opt_is_ignored_pm2_key(k)) {
@@ -567,7 +595,7 @@ int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, 
         }
         json_object_set_new(o, k, nv);
     }
-    const char *sc = cfg_str(o, "script", NULL);
+    const char *sc = json_string_value(json_object_get(o, "script"));
     if (!sc || !*sc) {
         json_decref(o);
         return fail(&c, "script", "missing (what should drover run?)");
@@ -581,35 +609,115 @@ int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, 
     return 0;
 }
 
-const char *cfg_str(const json_t *app, const char *key, const char *def)
+/* Stores v (canonical, as normalize made it) into the field of d. */
+static void set_field(struct app_config *cfg, const struct opt_def *d, json_t *v)
 {
-    json_t *v = json_object_get(app, key);
-    return json_is_string(v) ? json_string_value(v) : def;
+    void *p = (char *)cfg + d->offset;
+    switch (d->type) {
+    case OPT_STRING:
+        *(const char **)p = json_string_value(v);
+        break;
+    case OPT_BOOL:
+        *(int *)p = json_is_true(v);
+        break;
+    case OPT_INT:
+    case OPT_DURATION:
+    case OPT_SIZE:
+    case OPT_INSTANCES:
+    case OPT_INTERVAL:
+        *(int64_t *)p = json_integer_value(v);
+        break;
+    case OPT_SIGNAL: {
+        int sig = 0;
+        const char *text = json_string_value(v);
+        *(int *)p = text && parse_signal(text, &sig) == 0 ? sig : 0;
+        break;
+    }
+    case OPT_ENUM: {
+        const char *text = json_string_value(v);
+        *(int *)p = 0;
+        for (int i = 0; text && d->choices[i]; i++)
+            if (!strcmp(d->choices[i], text))
+                *(int *)p = i;
+        break;
+    }
+    case OPT_ARGS:
+    case OPT_STRINGS:
+    case OPT_INTS:
+    case OPT_ENV:
+    case OPT_BOOL_OR_STRINGS:
+    case OPT_LISTEN:
+        *(json_t **)p = v;
+        break;
+    }
 }
 
-int64_t cfg_int(const json_t *app, const char *key, int64_t def)
+/* The defaults, normalized once from the table's texts (they live for the
+ * whole process). */
+static json_t *defaults_json(void)
 {
-    json_t *v = json_object_get(app, key);
-    return json_is_integer(v) ? json_integer_value(v) : def;
+    static json_t *defaults;
+    if (defaults)
+        return defaults;
+    defaults = json_object();
+    struct ctx c = {"defaults", NULL, 0};
+    char err[256];
+    c.err = err;
+    c.errlen = sizeof(err);
+    for (size_t i = 0; i < opt_table_len; i++) {
+        const struct opt_def *d = &opt_table[i];
+        if (!d->def || d->offset == OPT_NO_FIELD)
+            continue;
+        json_t *text = json_string(d->def);
+        json_t *v = normalize_value(&c, d, text);
+        json_decref(text);
+        if (v)
+            json_object_set_new(defaults, d->key, v);
+    }
+    return defaults;
 }
 
-int cfg_bool(const json_t *app, const char *key, int def)
+void app_config_load(struct app_config *cfg, json_t *normalized)
 {
-    json_t *v = json_object_get(app, key);
-    return json_is_boolean(v) ? json_is_true(v) : def;
+    memset(cfg, 0, sizeof(*cfg));
+    json_t *defaults = defaults_json();
+    for (size_t i = 0; i < opt_table_len; i++) {
+        const struct opt_def *d = &opt_table[i];
+        if (d->offset == OPT_NO_FIELD)
+            continue;
+        json_t *v = json_object_get(normalized, d->key);
+        if (!v || json_is_null(v))
+            v = json_object_get(defaults, d->key);
+        if (v)
+            set_field(cfg, d, v);
+    }
+    cfg->json = json_incref(normalized);
 }
 
-int cfg_kill_signal(const json_t *app)
+void app_config_free(struct app_config *cfg)
 {
-    int sig;
-    const char *s = cfg_str(app, "kill_signal", NULL);
-    if (s && parse_signal(s, &sig) == 0)
-        return sig;
-    return SIGINT;
+    json_decref(cfg->json);
+    memset(cfg, 0, sizeof(*cfg));
 }
 
-int cfg_is_cluster(const json_t *app)
+const struct app_config *app_config_defaults(void)
 {
-    const char *m = cfg_str(app, "exec_mode", "fork");
-    return strcmp(m, "cluster") == 0;
+    static struct app_config cfg;
+    static int loaded;
+    if (!loaded) {
+        app_config_load(&cfg, defaults_json());
+        loaded = 1;
+    }
+    return &cfg;
+}
+
+const char *app_config_choice(const char *key, int value)
+{
+    const struct opt_def *d = opt_by_key(key);
+    if (!d || d->type != OPT_ENUM || value < 0)
+        return "";
+    for (int i = 0; d->choices[i]; i++)
+        if (i == value)
+            return d->choices[i];
+    return "";
 }

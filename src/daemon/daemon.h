@@ -1,11 +1,16 @@
-/* daemon.h - droverd's shared state: the registry of apps and instances,
- * the links to their supervisors, and the pending operations.
+/* daemon.h - droverd's types: the daemon, its apps and instances.
  *
  * The daemon is a controller. It never runs app code and is never in the
  * path of an app's logs or sockets' data: each instance has a drover-sup
  * process that owns the app, its pipes and log files (sup/sup.h). Killing
  * the daemon leaves every app running; a new daemon re-adopts the
- * supervisors (adopt.c). */
+ * supervisors (sup/adopt.h).
+ *
+ * Ownership: the daemon owns the registry (state/registry.h), which owns
+ * every app and instance; an instance's supervisor links (sup/suplink.h)
+ * are owned by the link module and point back at the instance. Pending
+ * operations (ops/ops.h) hold instance ids, never pointers, across loop
+ * turns. All state lives here: no module keeps file-static state. */
 #pragma once
 
 #include <jansson.h>
@@ -13,40 +18,34 @@
 #include <sys/types.h>
 
 #include "base/paths.h"
+#include "config/app_config.h"
+#include "proto/snapshot.h"
 
 struct ev_loop;
-struct conn;
 struct suplink;
 struct listener_set;
 struct app_triggers;
 struct triggers;
+struct server;
+struct op;
+struct adoptee;
 
-/* The last state a supervisor reported for its instance. */
-struct inst_snap {
-    char status[24]; /* PM2 names: online, launching, stopping, stopped, errored, ... */
-    pid_t pid;       /* app main pid, 0 when not running */
-    uint64_t pid_start;
-    pid_t sup_pid;
-    int ready;
-    int64_t restarts, unstable_restarts;
-    int64_t started_at; /* wall ms of the current run */
-    int64_t exit_code, exit_signal, last_exit_at;
-    char reason[256];
-    char cgroup[256];
-    uint64_t log_lines, log_bytes, log_dropped, log_rotations;
-    int n_listen_fds;
-    char notify_status[200]; /* the app's last sd_notify STATUS= */
-    char ipc_msgs[3][200];   /* its last process:msg messages, oldest first */
-    int n_ipc_msgs;
-    int deleted; /* the supervisor announced its exit */
+/* The daemon's view of an instance's supervisor (its own, beside the
+ * status the supervisor reports). */
+enum link_state {
+    LINK_NONE,     /* no supervisor: never started, or could not be */
+    LINK_STARTING, /* spawned, the spec is on its way, no snapshot yet */
+    LINK_UP,       /* connected; inst->snap is its last snapshot */
+    LINK_ADOPTING, /* found running at daemon start, has not answered yet */
+    LINK_LOST,     /* died unexpectedly; what it left was killed, a new one follows */
 };
 
 struct app {
     char *name;
-    json_t *config;   /* normalized (config/app_config.h), owned */
-    json_t *base_env; /* the environment of the CLI that started it (PM2 semantics), owned */
-    int64_t created_at;
-    struct listener_set *listeners; /* listeners.h; NULL until the app has a socket */
+    struct app_config cfg;          /* typed, with cfg.json the normalized object */
+    json_t *base_env;               /* the environment of the CLI that started it, owned */
+    int64_t created_at;             /* wall ms */
+    struct listener_set *listeners; /* sup/listeners.h; NULL until the app has a socket */
     size_t n_insts;                 /* kept by the registry */
     struct app_triggers *triggers;  /* triggers/triggers.h; NULL when it has none */
     uint64_t mark;                  /* scratch for one pass over the registry (targets.c) */
@@ -55,17 +54,19 @@ struct app {
 struct inst {
     int64_t id;
     struct app *app;
-    int64_t gen;      /* bumped for every new supervisor of this id */
-    int want_running; /* what the user asked for; a dead supervisor is respawned if set */
-    int adopting;     /* live supervisors found at start, not answered yet (adopt.h) */
-    int deleting;     /* delete requested: remove when the supervisor is gone */
+    int slot;         /* 0..instances-1 within the app: NODE_APP_INSTANCE */
+    int64_t gen;      /* generation of the primary supervisor, bumped per new one */
+    int want_running; /* what the user asked for; a lost supervisor is respawned if set */
+    int deleting;     /* delete requested: removed when the supervisor is gone */
+    int adopting;     /* supervisors found at start that have not answered (sup/adopt.h) */
     int64_t created_at;
-    int slot;                  /* 0..instances-1 within the app: NODE_APP_INSTANCE */
+    enum link_state link_state;
     struct suplink *link;      /* the primary supervisor; NULL when none runs */
-    struct suplink *next_link; /* a reload's replacement, until it takes over */
-    struct inst_snap snap;
+    struct suplink *next_link; /* a replacement (reload, apply) until it takes over */
+    struct inst_snapshot snap; /* what the primary reported last; status is the daemon's
+                                * when it has no link (LINK_NONE, ADOPTING, LOST) */
     char *log_out, *log_err, *log_combined; /* resolved paths, NULL when off */
-    /* CPU sampling for ls */
+    /* CPU sampling for ls (state/stats.h) */
     uint64_t cpu_ticks_prev;
     int64_t cpu_sample_ms;
     double cpu_percent;
@@ -96,25 +97,29 @@ struct registry {
 struct daemon {
     struct ev_loop *loop;
     struct drover_paths paths;
+    char home_key[PATHS_KEY_LEN + 1]; /* paths_home_key: marks our supervisors and apps */
     struct registry reg;
     int lock_fd;
     int log_fd; /* daemon.log, handed to supervisors as stdout/stderr */
     int listen_fd;
-    char exe_dir[4096];               /* where droverd, drover-sup and friends live */
-    char home_key[PATHS_KEY_LEN + 1]; /* paths_home_key: marks our supervisors and apps */
-    struct op *ops;                   /* pending operations (ops.h) */
-    struct adoptee *adoptees;         /* supervisors found at start, not yet answered (adopt.h) */
-    int exiting;                      /* the loop is ending: links drop without consequences */
-    int shutting_down;                /* kill/update in progress: new requests are refused */
-    int keep_apps_on_exit;            /* drover update: leave supervisors running */
+    char exe_dir[4096];        /* where droverd, drover-sup and friends live */
+    struct server *server;     /* the control socket (server.h) */
+    struct op *ops;            /* pending operations (ops/ops.h) */
+    uint64_t next_op_seq;      /* ids of operations, for callbacks that find them again */
+    int ops_polling;           /* ops_poll is running (its callbacks may call it again) */
+    int ops_repoll;            /* something changed meanwhile: go round once more */
+    struct adoptee *adoptees;  /* supervisors found at start, not yet answered (sup/adopt.h) */
+    struct triggers *triggers; /* watch, cron and memory restarts (triggers/triggers.h) */
+    int exiting;               /* the loop is ending: links drop without consequences */
+    int shutting_down;         /* kill/update in progress: new requests are refused */
+    int keep_apps_on_exit;     /* drover update: leave supervisors running */
+    int64_t exit_deadline;     /* mono ms: the loop ends by then even if replies are queued */
     int64_t started_at;
     unsigned long nofile_soft; /* the fd limit we inherited, handed down to supervisors */
     char cgroup_base[512];     /* cgroup v2 dir for instance cgroups, "" when unusable */
-    struct server *server;     /* the control socket (server.h) */
     int persist_dirty;         /* state.json is behind the registry */
     int persist_error;         /* negative errno of the last failed write, else 0 */
     int64_t persist_timer;     /* the write of a change nobody waits for */
-    struct triggers *triggers; /* watch, cron and memory restarts (triggers/triggers.h) */
 };
 
 /* Schedules a write of state.json (apps, instances, next id): changes in
@@ -131,5 +136,9 @@ void daemon_persist_flush(struct daemon *d);
 #define PERSIST_DELAY_MS 20
 
 /* Called whenever an instance's snapshot changed or it disappeared: wakes
- * the pending operations (ops.c). */
+ * the pending operations (ops/ops.h). */
 void daemon_instances_changed(struct daemon *d);
+
+/* The status an instance shows: its supervisor's, or the daemon's own when
+ * the link says more (adopting, lost, none). */
+enum inst_status inst_status(const struct inst *inst);

@@ -18,17 +18,16 @@
 #include "base/macros.h"
 #include "base/parse.h"
 #include "base/timeutil.h"
-#include "daemon/adopt.h"
-#include "daemon/commands.h"
+#include "daemon/instances/adopt.h"
+#include "daemon/cmd/commands.h"
 #include "daemon/daemon.h"
-#include "daemon/dump.h"
-#include "daemon/ops.h"
-#include "daemon/persist.h"
-#include "daemon/registry.h"
-#include "daemon/reload.h"
+#include "daemon/cmd/dump.h"
+#include "daemon/ops/ops.h"
+#include "daemon/state/persist.h"
+#include "daemon/state/registry.h"
 #include "daemon/sdnotify.h"
 #include "daemon/server.h"
-#include "daemon/suplink.h"
+#include "daemon/instances/suplink.h"
 #include "daemon/triggers/triggers.h"
 #include "loop/loop.h"
 
@@ -50,7 +49,6 @@ static struct daemon D;
 void daemon_instances_changed(struct daemon *d)
 {
     ops_poll(d);
-    reload_poll(d);
 }
 
 static void on_sigchld(struct ev_loop *loop, int signo, void *data)
@@ -190,12 +188,11 @@ static void signal_ready(void)
 }
 
 /* The daemon serves and the apps it resurrected settled (op may be NULL). */
-static void on_boot_settled(struct daemon *d, struct op *op, int timed_out)
+static void on_boot_settled(struct daemon *d, struct op *op)
 {
-    (void)op;
     char state[128];
     snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %zu app(s)%s", d->reg.n_apps,
-             timed_out ? " (some did not settle in time)" : "");
+             op && op_failed(op) ? " (some did not settle)" : "");
     int r = sdnotify_send(state);
     if (r < 0)
         log_warn_errno(r, "cannot notify the service manager");
@@ -269,7 +266,7 @@ int main(int argc, char **argv)
     if (resurrect && d->reg.n_apps == 0)
         dump_resurrect_at_boot(d, on_boot_settled);
     else
-        on_boot_settled(d, NULL, 0);
+        on_boot_settled(d, NULL);
 
     r = ev_loop_run(d->loop);
     notify_stopping();
@@ -277,7 +274,6 @@ int main(int argc, char **argv)
     server_close(d);
     unlink(d->paths.daemon_sock);
     ops_free_all(d);
-    reload_free_all(d);
     adopt_free_all(d);
     for (size_t i = 0; i < d->reg.n_insts; i++) {
         suplink_detach(d->reg.insts[i]->link);

@@ -5,10 +5,9 @@
 #include "base/timeutil.h"
 #include "base/unixsock.h"
 #include "base/utf8.h"
-#include "daemon/commands.h"
-#include "daemon/ops.h"
-#include "daemon/reload.h"
-#include "daemon/suplink.h"
+#include "daemon/cmd/commands.h"
+#include "daemon/ops/ops.h"
+#include "daemon/instances/suplink.h"
 #include "loop/loop.h"
 #include "proto/conn.h"
 #include "proto/frame.h"
@@ -32,6 +31,7 @@ struct client {
     struct conn *conn;
     json_t *reply;        /* answered, not yet sent (server_before_sleep) */
     int busy;             /* a request is being served */
+    int quiet;            /* the request said "quiet": no process list in the reply */
     int64_t since;        /* mono ms: connected, or last reply sent */
     int64_t heartbeat_at; /* mono ms of the next progress frame while busy */
 };
@@ -71,7 +71,6 @@ static void drop_client(struct client *c)
     struct server *s = c->srv;
     unlink_client(s, c);
     ops_client_gone(s->d, c);
-    reload_client_gone(s->d, c);
     free(c);
 }
 
@@ -123,6 +122,10 @@ static void send_reply(struct client *c)
     c->reply = NULL;
     c->busy = 0;
     c->since = mono_ms();
+    if (c->quiet) {
+        json_object_del(reply, "processes");
+        json_object_del(reply, "apps");
+    }
     if (d->persist_error < 0) {
         char w[300];
         snprintf(w, sizeof(w),
@@ -221,6 +224,7 @@ static void on_frame(struct conn *conn, char *payload, size_t len, int *fds, uns
     }
     command_fn fn = command_lookup(cmd);
     c->busy = 1;
+    c->quiet = json_is_true(json_object_get(req, "quiet"));
     c->since = mono_ms();
     c->heartbeat_at = c->since + SERVER_HEARTBEAT_MS;
     if (!fn)

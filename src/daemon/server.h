@@ -1,9 +1,10 @@
 /* server.h - the daemon's control socket: CLI connections carrying JSON
  * requests ({"cmd": ..., ...}) and replies ({"ok": true, ...} or
  * {"ok": false, "error": "...", "code": "ENOENT"}), framed as in
- * proto/frame.h. One request per connection turn; while a request is being
- * served the daemon sends {"progress": true} every SERVER_HEARTBEAT_MS, so a
- * CLI can tell a slow operation from a daemon that stopped answering.
+ * proto/frame.h. A request with "quiet": true gets its reply without the
+ * process list ("processes", "apps") that actions append. One request per connection turn; while a
+ * request is being served the daemon sends {"progress": true} every SERVER_HEARTBEAT_MS, so a CLI
+ * can tell a slow operation from a daemon that stopped answering.
  *
  * Limits: at most SERVER_MAX_CLIENTS connections (the oldest idle one makes
  * room for a new one), SERVER_INPUT_BUDGET bytes of partial requests across

@@ -2,10 +2,11 @@
  * state events out. Payloads are kv records (proto/kv.h).
  *
  * Requests carry cmd= and req=<n>; the reply carries reply=<n>, ok=1 or
- * error=<text>, and a state snapshot. Commands: hello (snapshot plus
- * app_json), status, start, stop, restart, delete, signal (sig=), reset,
+ * error=<text>, and a state snapshot (proto/snapshot.h). Commands: hello,
+ * status, start, stop, restart, delete, signal (sig=), reset,
  * reopen_logs, truncate_logs, listen_fds (the sockets, as SCM_RIGHTS),
- * rebind (create the control socket again: its file was removed). */
+ * rebind (create the control socket again: its file was removed), spec
+ * (the reply carries the spec this supervisor runs instead of a snapshot). */
 #include "base/fdutil.h"
 #include "base/log.h"
 #include "base/macros.h"
@@ -17,6 +18,7 @@
 #include "proto/conn.h"
 #include "proto/frame.h"
 #include "proto/kv.h"
+#include "proto/snapshot.h"
 #include "sup/node_ipc.h"
 #include "sup/sup.h"
 
@@ -32,36 +34,40 @@ static void add_snapshot(struct sup *s, struct strbuf *b)
     const struct instance *i = &s->inst;
     struct logger_stats ls;
     logger_get_stats(s->logger, &ls);
-    kv_add_i64(b, "id", s->spec.id);
-    kv_add_i64(b, "gen", s->spec.gen);
-    kv_add(b, "name", s->spec.name);
-    kv_add_i64(b, "sup_pid", getpid());
-    kv_add(b, "status", s->exiting ? "deleted" : instance_status_name(i->status));
-    kv_add_i64(b, "pid", i->pid);
-    kv_add_i64(b, "pid_start", (int64_t)i->pid_start_time);
-    kv_add_i64(b, "ready", i->ready);
-    kv_add_i64(b, "restarts", i->counters.restarts);
-    kv_add_i64(b, "unstable_restarts", i->counters.unstable_restarts);
-    kv_add_i64(b, "started_at", i->pid ? i->started_at : 0);
-    kv_add_i64(b, "created_at", s->spec.created_at);
-    kv_add_i64(b, "exit_code", i->exit_code);
-    kv_add_i64(b, "exit_signal", i->exit_signal);
-    kv_add_i64(b, "last_exit_at", i->last_exit_at);
-    kv_add(b, "reason", i->reason);
-    kv_add(b, "cgroup", i->tree.cgroup_path);
-    kv_add_i64(b, "log_lines", (int64_t)ls.lines);
-    kv_add_i64(b, "log_bytes", (int64_t)ls.bytes_written);
-    kv_add_i64(b, "log_dropped", (int64_t)ls.bytes_dropped);
-    kv_add_i64(b, "log_rotations", (int64_t)ls.rotations);
-    kv_add_i64(b, "listen_fds", s->n_listen_fds);
-    if (s->notify_status[0])
-        kv_add(b, "notify_status", s->notify_status);
+    struct inst_snapshot snap = {
+        .id = s->spec.id,
+        .gen = s->spec.gen,
+        .status = s->exiting ? STATUS_EXITING : instance_status(i),
+        .sup_pid = (int)getpid(),
+        .pid = (int)i->pid,
+        .pid_start = i->pid_start_time,
+        .run = i->run,
+        .ready = i->ready,
+        .restarts = i->counters.restarts,
+        .unstable_restarts = i->counters.unstable_restarts,
+        .started_at = i->pid ? i->started_at : 0,
+        .created_at = s->spec.created_at,
+        .exit_code = i->exit_code,
+        .exit_signal = i->exit_signal,
+        .last_exit_at = i->last_exit_at,
+        .log_lines = ls.lines,
+        .log_bytes = ls.bytes_written,
+        .log_dropped = ls.bytes_dropped,
+        .log_rotations = ls.rotations,
+        .listen_fds = s->n_listen_fds,
+    };
+    snprintf(snap.name, sizeof(snap.name), "%s", s->spec.name);
+    snprintf(snap.reason, sizeof(snap.reason), "%s", i->reason);
+    snprintf(snap.cgroup, sizeof(snap.cgroup), "%s", i->tree.cgroup_path);
+    snprintf(snap.notify_status, sizeof(snap.notify_status), "%s", s->notify_status);
     if (s->ipc) {
         const char *msgs[NODE_IPC_KEEP];
         size_t n = node_ipc_messages(s->ipc, msgs, NODE_IPC_KEEP);
-        for (size_t k = 0; k < n; k++)
-            kv_add(b, "ipc_msg", msgs[k]);
+        size_t first = n > SNAPSHOT_IPC_KEEP ? n - SNAPSHOT_IPC_KEEP : 0;
+        for (size_t k = first; k < n; k++)
+            snprintf(snap.ipc_msgs[snap.n_ipc_msgs++], sizeof(snap.ipc_msgs[0]), "%s", msgs[k]);
     }
+    snapshot_pack(&snap, b);
 }
 
 static void send_to(struct conn *c, struct strbuf *b, const int *fds, unsigned n_fds)
@@ -192,6 +198,8 @@ static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, c
         return 0;
     else if (strcmp(cmd, "rebind") == 0)
         r = control_rebind(s);
+    else if (strcmp(cmd, "spec") == 0)
+        return 0;
     else {
         *error = "unknown command";
         return -EINVAL;
@@ -230,10 +238,11 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
     kv_add_i64(&b, "ok", r >= 0);
     if (r < 0)
         kv_add(&b, "error", error ? error : strerror(-r));
-    add_snapshot(s, &b);
+    if (r >= 0 && cmd && strcmp(cmd, "spec") == 0)
+        spec_pack(&s->spec, &b); /* what we run: a daemon that lost its state rebuilds from it */
+    else
+        add_snapshot(s, &b);
     int with_fds = r >= 0 && cmd && strcmp(cmd, "listen_fds") == 0;
-    if (r >= 0 && cmd && strcmp(cmd, "hello") == 0)
-        kv_add(&b, "app_json", s->spec.app_json);
     send_to(c, &b, with_fds ? s->listen_fds : NULL, with_fds ? (unsigned)s->n_listen_fds : 0);
     strbuf_free(&b);
 }

@@ -1,4 +1,4 @@
-/* instance.c - the state machine of one app instance. */
+/* instance.c - the state machine of one app instance (instance.h). */
 #include "sup/instance.h"
 #include "base/log.h"
 #include "base/pidfd.h"
@@ -6,10 +6,10 @@
 #include "base/timeutil.h"
 #include "logs/logger.h"
 #include "loop/loop.h"
+#include "proto/spec.h"
 #include "spawn/spawn.h"
 #include "sup/app_env.h"
 #include "sup/node_ipc.h"
-#include "sup/spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,46 +22,114 @@
 
 #define RECHECK_MS 200
 
-static void begin_stop(struct instance *inst, enum after_stop after);
+/* What a cell of the table does (see the table in instance.h). */
+enum action {
+    A_IGNORE,       /* -: the event means nothing here */
+    A_ALREADY,      /* =: nothing to do (-EALREADY) */
+    A_REFUSE,       /* the instance is going away (-ESHUTDOWN) */
+    A_RUN_FRESH,    /* run*: unstable count and backoff start over */
+    A_RUN,          /* run */
+    A_RUN_COUNTED,  /* run+: a user restart */
+    A_STOP_S,       /* stop>S */
+    A_STOP_R,       /* stop>R+ (a user restart) */
+    A_STOP_X,       /* stop>X */
+    A_STOP_E,       /* stop>E (not ready in time) */
+    A_TO_S,         /* >S: already stopping, stay stopped after */
+    A_TO_R,         /* >R: already stopping, run again after */
+    A_TO_R_COUNTED, /* >R+ */
+    A_TO_X,         /* >X */
+    A_ONLINE,       /* the run is ready */
+    A_CRASHED,      /* the main process exited on its own */
+    A_POLICY,       /* the restart policy decides */
+    A_CHECK,        /* TREE_EMPTY if nothing is left */
+    A_STOPPED,      /* STOPPED (timers cancelled) */
+    A_ERRORED,      /* ERRORED */
+    A_EXIT,         /* EXITED, or STOP_TO_EXIT while leftovers run */
+    A_KILL,         /* SIGKILL the tree */
+};
 
-/* The app's tree, with the log compressor (our own helper) kept out. */
-static struct proc_tree *app_tree(struct instance *inst)
+/* clang-format off */
+static const unsigned char transitions[SUP__STATES][SUP__EVENTS] = {
+    /*                     START        STOP       RESTART         DELETE    READY     READY_TMO  MAIN_EXIT  TREE_EMPTY KILL_TMR RST_TMR */
+    [SUP_STOPPED]       = {A_RUN_FRESH, A_ALREADY, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
+    [SUP_LAUNCHING]     = {A_ALREADY,   A_STOP_S,  A_STOP_R,       A_STOP_X, A_ONLINE, A_STOP_E,  A_CRASHED, A_IGNORE,  A_IGNORE, A_IGNORE},
+    [SUP_ONLINE]        = {A_ALREADY,   A_STOP_S,  A_STOP_R,       A_STOP_X, A_IGNORE, A_IGNORE,  A_CRASHED, A_IGNORE,  A_IGNORE, A_IGNORE},
+    [SUP_CLEANING]      = {A_ALREADY,   A_TO_S,    A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_POLICY,  A_KILL,   A_IGNORE},
+    [SUP_STOP_TO_STOPPED] = {A_TO_R,    A_ALREADY, A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_STOPPED, A_KILL,   A_IGNORE},
+    [SUP_STOP_TO_RESTART] = {A_ALREADY, A_TO_S,    A_ALREADY,      A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_RUN,     A_KILL,   A_IGNORE},
+    [SUP_STOP_TO_EXIT]  = {A_REFUSE,    A_REFUSE,  A_REFUSE,       A_ALREADY,A_IGNORE, A_IGNORE,  A_CHECK,   A_EXIT,    A_KILL,   A_IGNORE},
+    [SUP_STOP_TO_ERRORED] = {A_TO_R,    A_TO_S,    A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_ERRORED, A_KILL,   A_IGNORE},
+    [SUP_WAITING]       = {A_RUN,       A_STOPPED, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_RUN},
+    [SUP_ERRORED]       = {A_RUN_FRESH, A_STOPPED, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
+    [SUP_EXITED]        = {A_REFUSE,    A_REFUSE,  A_REFUSE,       A_ALREADY,A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
+};
+/* clang-format on */
+
+static const char *const state_names[SUP__STATES] = {
+    [SUP_STOPPED] = "stopped",
+    [SUP_LAUNCHING] = "launching",
+    [SUP_ONLINE] = "online",
+    [SUP_CLEANING] = "cleaning",
+    [SUP_STOP_TO_STOPPED] = "stopping (then stopped)",
+    [SUP_STOP_TO_RESTART] = "stopping (then restart)",
+    [SUP_STOP_TO_EXIT] = "stopping (then exit)",
+    [SUP_STOP_TO_ERRORED] = "stopping (then errored)",
+    [SUP_WAITING] = "waiting restart",
+    [SUP_ERRORED] = "errored",
+    [SUP_EXITED] = "exited",
+};
+
+static const char *const event_names[SUP__EVENTS] = {
+    [EV_START] = "start",           [EV_STOP] = "stop",
+    [EV_RESTART] = "restart",       [EV_DELETE] = "delete",
+    [EV_READY] = "ready",           [EV_READY_TIMEOUT] = "ready timeout",
+    [EV_MAIN_EXIT] = "main exit",   [EV_TREE_EMPTY] = "tree empty",
+    [EV_KILL_TIMER] = "kill timer", [EV_RESTART_TIMER] = "restart timer",
+};
+
+const char *instance_state_name(enum sup_state s)
 {
-    tree_set_helper(&inst->tree, logger_helper_pid(inst->logger));
-    return &inst->tree;
+    return (unsigned)s < SUP__STATES ? state_names[s] : "?";
 }
-static void spawn_app(struct instance *inst);
 
-const char *instance_status_name(enum inst_status s)
+const char *instance_event_name(enum sup_event e)
 {
-    switch (s) {
-    case ST_STOPPED:
-        return "stopped";
-    case ST_LAUNCHING:
-        return "launching";
-    case ST_ONLINE:
-        return "online";
-    case ST_STOPPING:
-    case ST_CLEANING:
-        return "stopping";
-    case ST_WAITING:
-        return "waiting restart";
-    case ST_ERRORED:
-        return "errored";
+    return (unsigned)e < SUP__EVENTS ? event_names[e] : "?";
+}
+
+enum inst_status instance_status(const struct instance *inst)
+{
+    switch (inst->state) {
+    case SUP_STOPPED:
+        return STATUS_STOPPED;
+    case SUP_LAUNCHING:
+        return STATUS_LAUNCHING;
+    case SUP_ONLINE:
+        return STATUS_ONLINE;
+    case SUP_CLEANING:
+    case SUP_STOP_TO_STOPPED:
+    case SUP_STOP_TO_RESTART:
+    case SUP_STOP_TO_EXIT:
+    case SUP_STOP_TO_ERRORED:
+        return STATUS_STOPPING;
+    case SUP_WAITING:
+        return STATUS_WAITING;
+    case SUP_ERRORED:
+        return STATUS_ERRORED;
+    case SUP_EXITED:
+    case SUP__STATES:
+        break;
     }
-    return "unknown";
+    return STATUS_EXITING;
 }
 
-static void changed(struct instance *inst)
+/* --- small steps --------------------------------------------------------- */
+
+static void set_state(struct instance *inst, enum sup_state s)
 {
+    inst->state = s;
     if (inst->on_change)
         inst->on_change(inst, inst->cb_data);
-}
-
-static void set_status(struct instance *inst, enum inst_status s)
-{
-    inst->status = s;
-    changed(inst);
 }
 
 static void cancel_timers(struct instance *inst)
@@ -73,21 +141,330 @@ static void cancel_timers(struct instance *inst)
     inst->kill_timer = inst->restart_timer = inst->recheck_timer = inst->ready_timer = 0;
 }
 
-void instance_init(struct instance *inst, struct ev_loop *loop, const struct sup_spec *spec,
-                   struct logger *logger, int out_w, int err_w)
+static int64_t arm(struct instance *inst, int64_t ms, ev_timer_cb cb)
 {
-    memset(inst, 0, sizeof(*inst));
-    inst->loop = loop;
-    inst->spec = spec;
-    inst->logger = logger;
-    inst->out_w = out_w;
-    inst->err_w = err_w;
-    inst->pidfd = -1;
-    inst->status = ST_STOPPED;
-    inst->exit_code = -1;
-    inst->counters.restarts = spec->restarts;
-    tree_init(&inst->tree, spec->cgroup);
+    int64_t id = ev_timer_add(inst->loop, ms, cb, inst);
+    return id > 0 ? id : 0;
 }
+
+/* A restart the user asked for: counted, and the crash counters start over. */
+static void count_user_restart(struct instance *inst)
+{
+    inst->counters.restarts++;
+    inst->counters.unstable_restarts = 0;
+    inst->counters.backoff_ms = 0;
+}
+
+static void on_ready_timer(struct ev_loop *loop, void *data)
+{
+    struct instance *inst = data;
+    (void)loop;
+    inst->ready_timer = 0;
+    instance_event(inst, EV_READY_TIMEOUT);
+}
+
+static void on_restart_timer(struct ev_loop *loop, void *data)
+{
+    struct instance *inst = data;
+    (void)loop;
+    inst->restart_timer = 0;
+    instance_event(inst, EV_RESTART_TIMER);
+}
+
+static void on_kill_timer(struct ev_loop *loop, void *data)
+{
+    struct instance *inst = data;
+    (void)loop;
+    inst->kill_timer = 0;
+    instance_event(inst, EV_KILL_TIMER);
+}
+
+static int stopping(const struct instance *inst)
+{
+    return inst->state == SUP_CLEANING || inst->state == SUP_STOP_TO_STOPPED ||
+           inst->state == SUP_STOP_TO_RESTART || inst->state == SUP_STOP_TO_EXIT ||
+           inst->state == SUP_STOP_TO_ERRORED;
+}
+
+/* TREE_EMPTY once the main process is gone and nothing of the tree is. */
+static void check_tree(struct instance *inst)
+{
+    if (inst->pid == 0 && stopping(inst) && inst->ops->tree_count(inst) == 0)
+        instance_event(inst, EV_TREE_EMPTY);
+}
+
+/* While stopping: anything forked since a SIGKILL is killed too, and the
+ * tree is checked (a process of the tree that is not our child exits
+ * without a SIGCHLD for us). */
+static void on_recheck(struct ev_loop *loop, void *data)
+{
+    struct instance *inst = data;
+    (void)loop;
+    inst->recheck_timer = 0;
+    if (!stopping(inst))
+        return;
+    if (!inst->kill_timer)
+        inst->ops->kill_tree(inst);
+    check_tree(inst);
+    if (stopping(inst) && !inst->recheck_timer)
+        inst->recheck_timer = arm(inst, RECHECK_MS, on_recheck);
+}
+
+/* Stop signal to the whole tree, kill timer, then state `to`. */
+static void begin_stop(struct instance *inst, enum sup_state to)
+{
+    ev_timer_cancel(inst->loop, inst->restart_timer);
+    ev_timer_cancel(inst->loop, inst->ready_timer);
+    inst->restart_timer = inst->ready_timer = 0;
+    set_state(inst, to);
+    inst->ops->signal_tree(inst);
+    ev_timer_cancel(inst->loop, inst->kill_timer);
+    inst->kill_timer = arm(inst, inst->spec->kill_timeout_ms, on_kill_timer);
+    ev_timer_cancel(inst->loop, inst->recheck_timer);
+    inst->recheck_timer = arm(inst, RECHECK_MS, on_recheck);
+    check_tree(inst);
+}
+
+/* Already stopping: only what comes after changes. */
+static void retarget(struct instance *inst, enum sup_state to)
+{
+    set_state(inst, to);
+    check_tree(inst);
+}
+
+static void note(struct instance *inst, const char *what)
+{
+    char line[320];
+    snprintf(line, sizeof(line), "drover: %s", what);
+    inst->ops->note(inst, line);
+}
+
+/* A new run: LAUNCHING, ONLINE at once for readiness "spawn", or ERRORED
+ * when it cannot start. */
+static void run(struct instance *inst)
+{
+    cancel_timers(inst);
+    inst->exit_code = -1;
+    inst->exit_signal = 0;
+    inst->ready = 0;
+    inst->run++;
+    if (inst->ops->spawn(inst) < 0) {
+        note(inst, inst->reason);
+        inst->last_exit_at = wall_ms();
+        set_state(inst, SUP_ERRORED);
+        return;
+    }
+    inst->started_at = wall_ms();
+    inst->started_mono = mono_ms();
+    inst->reason[0] = '\0';
+    if (inst->spec->readiness == READY_SPAWN) {
+        inst->ready = 1;
+        set_state(inst, SUP_ONLINE);
+        return;
+    }
+    inst->ready_timer = arm(inst, inst->spec->listen_timeout_ms, on_ready_timer);
+    set_state(inst, SUP_LAUNCHING);
+}
+
+/* The run ended without anyone asking: the restart policy decides. */
+static void apply_policy(struct instance *inst)
+{
+    cancel_timers(inst);
+    const struct inst_spec *sp = inst->spec;
+    struct restart_policy p = {
+        .autorestart = sp->autorestart,
+        .min_uptime_ms = sp->min_uptime_ms,
+        .max_restarts = sp->max_restarts,
+        .restart_delay_ms = sp->restart_delay_ms,
+        .exp_backoff_ms = sp->exp_backoff_ms,
+        .stop_exit_codes = sp->stop_exit_codes,
+        .n_stop_exit_codes = (size_t)sp->n_stop_exit_codes,
+    };
+    struct restart_decision d;
+    int64_t uptime = mono_ms() - inst->started_mono;
+    policy_decide(&p, &inst->counters, inst->exit_code, inst->exit_signal, uptime, &d);
+    snprintf(inst->reason, sizeof(inst->reason), "%s", d.reason);
+    switch (d.action) {
+    case RESTART_AFTER_DELAY:
+        inst->restart_timer = arm(inst, d.delay_ms, on_restart_timer);
+        set_state(inst, SUP_WAITING);
+        break;
+    case RESTART_NO_STOPPED:
+        set_state(inst, SUP_STOPPED);
+        break;
+    case RESTART_NO_ERRORED:
+        set_state(inst, SUP_ERRORED);
+        break;
+    }
+}
+
+static void do_exit(struct instance *inst)
+{
+    cancel_timers(inst);
+    /* leftovers of an earlier run must not outlive the instance */
+    if (inst->ops->tree_count(inst) > 0) {
+        begin_stop(inst, SUP_STOP_TO_EXIT);
+        return;
+    }
+    set_state(inst, SUP_EXITED);
+    if (inst->on_exit)
+        inst->on_exit(inst, inst->cb_data);
+}
+
+/* --- the table's actions -------------------------------------------------- */
+
+int instance_event(struct instance *inst, enum sup_event ev)
+{
+    if ((unsigned)inst->state >= SUP__STATES || (unsigned)ev >= SUP__EVENTS)
+        return -EINVAL;
+    enum action a = transitions[inst->state][ev];
+    log_debug("%s: %s in state %s", inst->spec->name, instance_event_name(ev),
+              instance_state_name(inst->state));
+    switch (a) {
+    case A_IGNORE:
+        return 0;
+    case A_ALREADY:
+        return -EALREADY;
+    case A_REFUSE:
+        return -ESHUTDOWN;
+    case A_RUN_FRESH:
+        inst->counters.unstable_restarts = 0;
+        inst->counters.backoff_ms = 0;
+        run(inst);
+        return 0;
+    case A_RUN:
+        run(inst);
+        return 0;
+    case A_RUN_COUNTED:
+        count_user_restart(inst);
+        run(inst);
+        return 0;
+    case A_STOP_S:
+        begin_stop(inst, SUP_STOP_TO_STOPPED);
+        return 0;
+    case A_STOP_R:
+        count_user_restart(inst);
+        begin_stop(inst, SUP_STOP_TO_RESTART);
+        return 0;
+    case A_STOP_X:
+        begin_stop(inst, SUP_STOP_TO_EXIT);
+        return 0;
+    case A_STOP_E: {
+        snprintf(inst->reason, sizeof(inst->reason),
+                 "not ready within listen_timeout (%lld ms): no listen() on a shared socket, "
+                 "READY=1 or process.send('ready')",
+                 (long long)inst->spec->listen_timeout_ms);
+        note(inst, inst->reason);
+        begin_stop(inst, SUP_STOP_TO_ERRORED);
+        return 0;
+    }
+    case A_TO_S:
+        retarget(inst, SUP_STOP_TO_STOPPED);
+        return 0;
+    case A_TO_R:
+        retarget(inst, SUP_STOP_TO_RESTART);
+        return 0;
+    case A_TO_R_COUNTED:
+        count_user_restart(inst);
+        retarget(inst, SUP_STOP_TO_RESTART);
+        return 0;
+    case A_TO_X:
+        retarget(inst, SUP_STOP_TO_EXIT);
+        return 0;
+    case A_ONLINE:
+        inst->ready = 1;
+        ev_timer_cancel(inst->loop, inst->ready_timer);
+        inst->ready_timer = 0;
+        set_state(inst, SUP_ONLINE);
+        return 0;
+    case A_CRASHED:
+        if (inst->ops->tree_count(inst) > 0) {
+            /* leftovers (a double-forked child, say) would keep the port:
+             * stop them before deciding anything */
+            begin_stop(inst, SUP_CLEANING);
+        } else {
+            apply_policy(inst);
+        }
+        return 0;
+    case A_POLICY:
+        apply_policy(inst);
+        return 0;
+    case A_CHECK:
+        if (inst->on_change)
+            inst->on_change(inst, inst->cb_data); /* the exit itself is news */
+        check_tree(inst);
+        return 0;
+    case A_STOPPED:
+        cancel_timers(inst);
+        set_state(inst, SUP_STOPPED);
+        return 0;
+    case A_ERRORED:
+        cancel_timers(inst);
+        set_state(inst, SUP_ERRORED);
+        return 0;
+    case A_EXIT:
+        do_exit(inst);
+        return 0;
+    case A_KILL: {
+        size_t n = inst->ops->kill_tree(inst);
+        if (n > 0) {
+            char line[160];
+            snprintf(line, sizeof(line),
+                     "%zu process(es) still running after kill_timeout (%lld ms): sent SIGKILL", n,
+                     (long long)inst->spec->kill_timeout_ms);
+            note(inst, line);
+        }
+        check_tree(inst);
+        return 0;
+    }
+    }
+    return 0;
+}
+
+int instance_start(struct instance *inst)
+{
+    return instance_event(inst, EV_START);
+}
+
+int instance_stop(struct instance *inst)
+{
+    return instance_event(inst, EV_STOP);
+}
+
+int instance_restart(struct instance *inst)
+{
+    return instance_event(inst, EV_RESTART);
+}
+
+int instance_delete(struct instance *inst)
+{
+    return instance_event(inst, EV_DELETE);
+}
+
+int instance_signal(struct instance *inst, int sig)
+{
+    if (inst->pidfd < 0)
+        return -ESRCH;
+    return pidfd_signal(inst->pidfd, sig);
+}
+
+void instance_reset_counters(struct instance *inst)
+{
+    inst->counters.restarts = 0;
+    inst->counters.unstable_restarts = 0;
+    inst->counters.backoff_ms = 0;
+    if (inst->on_change)
+        inst->on_change(inst, inst->cb_data);
+}
+
+void instance_mark_ready(struct instance *inst)
+{
+    if (inst->ready || !inst->pid)
+        return;
+    instance_event(inst, EV_READY);
+}
+
+/* --- exits ---------------------------------------------------------------- */
 
 static void forget_process(struct instance *inst)
 {
@@ -101,165 +478,54 @@ static void forget_process(struct instance *inst)
     inst->ready = 0;
 }
 
-/* --- after the process is gone ----------------------------------------- */
-
-static void on_restart_timer(struct ev_loop *loop, void *data)
+void instance_on_sigchld(struct instance *inst)
 {
-    struct instance *inst = data;
-    (void)loop;
-    inst->restart_timer = 0;
-    if (inst->status == ST_WAITING)
-        spawn_app(inst);
-}
-
-/* The run ended without anyone asking: apply the restart policy. */
-static void decide_after_crash(struct instance *inst)
-{
-    struct restart_policy p = {
-        .autorestart = inst->spec->autorestart,
-        .min_uptime_ms = inst->spec->min_uptime_ms,
-        .max_restarts = inst->spec->max_restarts,
-        .restart_delay_ms = inst->spec->restart_delay_ms,
-        .exp_backoff_ms = inst->spec->exp_backoff_ms,
-        .stop_exit_codes = inst->spec->stop_exit_codes,
-        .n_stop_exit_codes = inst->spec->n_stop_exit_codes,
-    };
-    struct restart_decision d;
-    int64_t uptime = mono_ms() - inst->started_mono;
-    policy_decide(&p, &inst->counters, inst->exit_code, inst->exit_signal, uptime, &d);
-    snprintf(inst->reason, sizeof(inst->reason), "%s", d.reason);
-    switch (d.action) {
-    case RESTART_AFTER_DELAY:
-        inst->restart_timer = ev_timer_add(inst->loop, d.delay_ms, on_restart_timer, inst);
-        set_status(inst, ST_WAITING);
-        break;
-    case RESTART_NO_STOPPED:
-        set_status(inst, ST_STOPPED);
-        break;
-    case RESTART_NO_ERRORED:
-        set_status(inst, ST_ERRORED);
-        break;
+    int wstatus;
+    pid_t pid;
+    int main_exited = 0, main_status = 0;
+    while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+        if (pid == inst->pid) {
+            main_exited = 1;
+            main_status = wstatus;
+        } else if (inst->logger) {
+            logger_child_exited(inst->logger, pid, wstatus);
+        }
+        /* anything else was a re-parented orphan of the app: reaped */
+    }
+    if (main_exited) {
+        inst->exit_code = WIFEXITED(main_status) ? WEXITSTATUS(main_status) : -1;
+        inst->exit_signal = WIFSIGNALED(main_status) ? WTERMSIG(main_status) : 0;
+        inst->last_exit_at = wall_ms();
+        forget_process(inst);
+        /* the last lines the app wrote land before anyone hears of the exit */
+        if (inst->logger)
+            logger_drain(inst->logger);
+        instance_event(inst, EV_MAIN_EXIT);
+    } else {
+        check_tree(inst);
     }
 }
 
-/* Called whenever the tree may have become empty after the main exit. */
-static void check_tree_done(struct instance *inst)
+/* --- the real effects ----------------------------------------------------- */
+
+/* The app's tree, with the log compressor (our own helper) kept out. */
+static struct proc_tree *app_tree(struct instance *inst)
 {
-    if (inst->pid != 0 || (inst->status != ST_STOPPING && inst->status != ST_CLEANING))
-        return;
-    if (tree_count(app_tree(inst)) > 0)
-        return;
-    cancel_timers(inst);
-    inst->killed = 0;
-    if (inst->status == ST_CLEANING) {
-        decide_after_crash(inst);
-        return;
-    }
-    switch (inst->after) {
-    case AFTER_STOPPED:
-        set_status(inst, ST_STOPPED);
-        break;
-    case AFTER_RESTART:
-        spawn_app(inst);
-        break;
-    case AFTER_EXIT:
-        inst->status = ST_STOPPED;
-        if (inst->on_exit)
-            inst->on_exit(inst, inst->cb_data);
-        break;
-    case AFTER_ERRORED:
-        set_status(inst, ST_ERRORED);
-        break;
-    }
+    tree_set_helper(&inst->tree, logger_helper_pid(inst->logger));
+    return &inst->tree;
 }
 
-static void on_recheck(struct ev_loop *loop, void *data)
+static int real_spawn(struct instance *inst)
 {
-    struct instance *inst = data;
-    (void)loop;
-    inst->recheck_timer = 0;
-    if (inst->status != ST_STOPPING && inst->status != ST_CLEANING)
-        return;
-    if (inst->killed)
-        tree_kill(app_tree(inst)); /* anything forked since the last kill */
-    check_tree_done(inst);
-    if ((inst->status == ST_STOPPING || inst->status == ST_CLEANING) && !inst->recheck_timer)
-        inst->recheck_timer = ev_timer_add(inst->loop, RECHECK_MS, on_recheck, inst);
-}
-
-static void on_kill_timer(struct ev_loop *loop, void *data)
-{
-    struct instance *inst = data;
-    (void)loop;
-    inst->kill_timer = 0;
-    if (inst->status != ST_STOPPING && inst->status != ST_CLEANING)
-        return;
-    size_t n = tree_kill(app_tree(inst));
-    inst->killed = 1;
-    if (n > 0) {
-        char line[160];
-        snprintf(line, sizeof(line),
-                 "drover: %zu process(es) still running after kill_timeout (%lld ms): sent "
-                 "SIGKILL",
-                 n, (long long)inst->spec->kill_timeout_ms);
-        logger_note(inst->logger, LOG_STREAM_ERR, line);
-    }
-}
-
-/* Asks the tree to stop (kill_signal to every process, or 'shutdown' over
- * Node's IPC channel) and arms the kill timer. */
-static void signal_tree_and_arm(struct instance *inst)
-{
-    inst->killed = 0;
-    if (!(inst->spec->shutdown_with_message && inst->pid && inst->ipc &&
-          node_ipc_send(inst->ipc, "\"shutdown\"") == 0))
-        tree_signal(app_tree(inst), inst->spec->kill_signal);
-    ev_timer_cancel(inst->loop, inst->kill_timer);
-    inst->kill_timer = ev_timer_add(inst->loop, inst->spec->kill_timeout_ms, on_kill_timer, inst);
-    ev_timer_cancel(inst->loop, inst->recheck_timer);
-    inst->recheck_timer = ev_timer_add(inst->loop, RECHECK_MS, on_recheck, inst);
-}
-
-static void begin_stop(struct instance *inst, enum after_stop after)
-{
-    inst->after = after;
-    ev_timer_cancel(inst->loop, inst->restart_timer);
-    inst->restart_timer = 0;
-    set_status(inst, ST_STOPPING);
-    signal_tree_and_arm(inst);
-    check_tree_done(inst);
-}
-
-/* --- starting ----------------------------------------------------------- */
-
-static void on_ready_timeout(struct ev_loop *loop, void *data)
-{
-    struct instance *inst = data;
-    (void)loop;
-    inst->ready_timer = 0;
-    if (inst->status != ST_LAUNCHING)
-        return;
-    snprintf(inst->reason, sizeof(inst->reason),
-             "not ready within listen_timeout (%lld ms): no listen() on a shared socket, "
-             "READY=1 or process.send('ready')",
-             (long long)inst->spec->listen_timeout_ms);
-    char line[320];
-    snprintf(line, sizeof(line), "drover: %s", inst->reason);
-    logger_note(inst->logger, LOG_STREAM_ERR, line);
-    begin_stop(inst, AFTER_ERRORED);
-}
-
-static void spawn_app(struct instance *inst)
-{
-    const struct sup_spec *s = inst->spec;
+    const struct inst_spec *s = inst->spec;
     tree_prepare_run(&inst->tree);
-    struct spawn_fd fds[3 + 16 + 1];
+    struct spawn_fd fds[3 + SPEC_MAX_LISTEN_FDS + 1];
     size_t n = 0;
     int n_listen = inst->n_listen_fds ? *inst->n_listen_fds : 0;
     fds[n++] = (struct spawn_fd){-1, 0};
     fds[n++] = (struct spawn_fd){inst->out_w, 1};
     fds[n++] = (struct spawn_fd){inst->err_w, 2};
-    for (int i = 0; i < n_listen && i < 16; i++)
+    for (int i = 0; i < n_listen && i < SPEC_MAX_LISTEN_FDS; i++)
         fds[n++] = (struct spawn_fd){inst->listen_fds[i], 3 + i};
     int ipc_child = -1;
     if (inst->ipc) {
@@ -282,10 +548,8 @@ static void spawn_app(struct instance *inst)
         if (ipc_child >= 0)
             close(ipc_child);
         snprintf(inst->reason, sizeof(inst->reason), "start failed: out of memory");
-        set_status(inst, ST_ERRORED);
-        return;
+        return -ENOMEM;
     }
-
     struct spawn_opts o = {
         .file = s->file,
         .argv = s->argv,
@@ -298,13 +562,10 @@ static void spawn_app(struct instance *inst)
         .into_cgroup = inst->tree.cgroup_dirfd >= 0,
         .cgroup_dir_fd = inst->tree.cgroup_dirfd,
         .set_ids = s->set_ids,
-        .uid = s->uid,
-        .gid = s->gid,
+        .uid = (uid_t)s->uid,
+        .gid = (gid_t)s->gid,
         .user = s->user,
     };
-    cancel_timers(inst);
-    inst->exit_code = -1;
-    inst->exit_signal = 0;
     pid_t pid;
     const char *step;
     int r = spawn_process(&o, &pid, &step);
@@ -320,213 +581,62 @@ static void spawn_app(struct instance *inst)
         else
             snprintf(inst->reason, sizeof(inst->reason), "start failed at %s: %s", step,
                      strerror(-r));
-        char line[320];
-        snprintf(line, sizeof(line), "drover: %s", inst->reason);
-        logger_note(inst->logger, LOG_STREAM_ERR, line);
         inst->exit_code = spawn_exec_exit_code(r);
-        inst->last_exit_at = wall_ms();
-        set_status(inst, ST_ERRORED);
-        return;
+        return r;
     }
     inst->pid = pid;
     inst->pidfd = pidfd_open_cloexec(pid);
     struct proc_stat st;
     inst->pid_start_time = proc_read_stat(pid, &st) == 0 ? st.start_time : 0;
-    inst->started_at = wall_ms();
-    inst->started_mono = mono_ms();
-    inst->ready = 0;
-    inst->reason[0] = '\0';
-    if (s->readiness == READY_SPAWN) {
-        inst->ready = 1;
-        set_status(inst, ST_ONLINE);
-        return;
-    }
-    inst->ready_timer = ev_timer_add(inst->loop, s->listen_timeout_ms, on_ready_timeout, inst);
-    set_status(inst, ST_LAUNCHING);
+    return 0;
 }
 
-int instance_start(struct instance *inst)
+static void real_signal_tree(struct instance *inst)
 {
-    switch (inst->status) {
-    case ST_STOPPED:
-    case ST_ERRORED:
-        inst->counters.unstable_restarts = 0;
-        inst->counters.backoff_ms = 0;
-        spawn_app(inst);
-        return 0;
-    case ST_WAITING:
-        spawn_app(inst);
-        return 0;
-    case ST_STOPPING:
-        if (inst->after == AFTER_STOPPED) {
-            inst->after = AFTER_RESTART;
-            return 0;
-        }
-        return -EALREADY;
-    default:
-        return -EALREADY;
-    }
+    if (!(inst->spec->shutdown_with_message && inst->pid && inst->ipc &&
+          node_ipc_send(inst->ipc, "\"shutdown\"") == 0))
+        tree_signal(app_tree(inst), inst->spec->kill_signal);
 }
 
-int instance_stop(struct instance *inst)
+static size_t real_kill_tree(struct instance *inst)
 {
-    switch (inst->status) {
-    case ST_LAUNCHING:
-    case ST_ONLINE:
-        begin_stop(inst, AFTER_STOPPED);
-        return 0;
-    case ST_STOPPING:
-        if (inst->after == AFTER_EXIT)
-            return -EALREADY;
-        inst->after = AFTER_STOPPED;
-        return 0;
-    case ST_CLEANING:
-        /* finish cleaning, then stay stopped instead of asking the policy */
-        inst->status = ST_STOPPING;
-        inst->after = AFTER_STOPPED;
-        changed(inst);
-        check_tree_done(inst);
-        return 0;
-    case ST_WAITING:
-    case ST_ERRORED:
-        cancel_timers(inst);
-        set_status(inst, ST_STOPPED);
-        return 0;
-    case ST_STOPPED:
-        return -EALREADY;
-    }
-    return -EALREADY;
+    return tree_kill(app_tree(inst));
 }
 
-int instance_restart(struct instance *inst)
+static size_t real_tree_count(struct instance *inst)
 {
-    inst->counters.restarts++;
-    inst->counters.unstable_restarts = 0;
-    inst->counters.backoff_ms = 0;
-    switch (inst->status) {
-    case ST_LAUNCHING:
-    case ST_ONLINE:
-        begin_stop(inst, AFTER_RESTART);
-        return 0;
-    case ST_STOPPING:
-    case ST_CLEANING:
-        inst->status = ST_STOPPING;
-        inst->after = AFTER_RESTART;
-        changed(inst);
-        check_tree_done(inst);
-        return 0;
-    default:
-        spawn_app(inst);
-        return 0;
-    }
+    return tree_count(app_tree(inst));
 }
 
-int instance_delete(struct instance *inst)
+static void real_note(struct instance *inst, const char *line)
 {
-    switch (inst->status) {
-    case ST_LAUNCHING:
-    case ST_ONLINE:
-        begin_stop(inst, AFTER_EXIT);
-        return 0;
-    case ST_STOPPING:
-    case ST_CLEANING:
-        inst->status = ST_STOPPING;
-        inst->after = AFTER_EXIT;
-        changed(inst);
-        check_tree_done(inst);
-        return 0;
-    default:
-        cancel_timers(inst);
-        /* leftovers of an earlier run must not outlive the instance */
-        if (tree_count(app_tree(inst)) > 0) {
-            inst->after = AFTER_EXIT;
-            set_status(inst, ST_STOPPING);
-            signal_tree_and_arm(inst);
-            return 0;
-        }
-        if (inst->on_exit)
-            inst->on_exit(inst, inst->cb_data);
-        return 0;
-    }
+    logger_note(inst->logger, LOG_STREAM_ERR, line);
 }
 
-int instance_signal(struct instance *inst, int sig)
-{
-    if (inst->pidfd < 0)
-        return -ESRCH;
-    return pidfd_signal(inst->pidfd, sig);
-}
+const struct instance_ops instance_real_ops = {
+    .spawn = real_spawn,
+    .signal_tree = real_signal_tree,
+    .kill_tree = real_kill_tree,
+    .tree_count = real_tree_count,
+    .note = real_note,
+};
 
-void instance_reset_counters(struct instance *inst)
+void instance_init(struct instance *inst, struct ev_loop *loop, const struct inst_spec *spec,
+                   const struct instance_ops *ops, struct logger *logger, int out_w, int err_w)
 {
-    inst->counters.restarts = 0;
-    inst->counters.unstable_restarts = 0;
-    inst->counters.backoff_ms = 0;
-    changed(inst);
-}
-
-void instance_mark_ready(struct instance *inst)
-{
-    if (inst->ready || !inst->pid)
-        return;
-    inst->ready = 1;
-    ev_timer_cancel(inst->loop, inst->ready_timer);
-    inst->ready_timer = 0;
-    if (inst->status == ST_LAUNCHING)
-        set_status(inst, ST_ONLINE);
+    memset(inst, 0, sizeof(*inst));
+    inst->loop = loop;
+    inst->spec = spec;
+    inst->ops = ops ? ops : &instance_real_ops;
+    inst->logger = logger;
+    inst->out_w = out_w;
+    inst->err_w = err_w;
+    inst->pidfd = -1;
+    inst->state = SUP_STOPPED;
+    inst->exit_code = -1;
+    inst->counters.restarts = spec->restarts;
+    if (!ops)
+        tree_init(&inst->tree, spec->cgroup);
     else
-        changed(inst);
-}
-
-/* --- exits -------------------------------------------------------------- */
-
-static void on_main_exit(struct instance *inst, int wstatus)
-{
-    inst->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    inst->exit_signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
-    inst->last_exit_at = wall_ms();
-    forget_process(inst);
-    /* the last lines the app wrote land before anyone hears of the exit */
-    logger_drain(inst->logger);
-
-    switch (inst->status) {
-    case ST_STOPPING:
-        check_tree_done(inst);
-        break;
-    case ST_LAUNCHING:
-    case ST_ONLINE:
-        if (tree_count(app_tree(inst)) > 0) {
-            /* leftovers (a double-forked child, say) would keep the port:
-             * stop them before deciding anything */
-            inst->after = AFTER_STOPPED;
-            set_status(inst, ST_CLEANING);
-            signal_tree_and_arm(inst);
-        } else {
-            decide_after_crash(inst);
-        }
-        break;
-    default:
-        changed(inst);
-        break;
-    }
-}
-
-void instance_on_sigchld(struct instance *inst)
-{
-    int wstatus;
-    pid_t pid;
-    int main_exited = 0, main_status = 0;
-    while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-        if (pid == inst->pid) {
-            main_exited = 1;
-            main_status = wstatus;
-        } else {
-            logger_child_exited(inst->logger, pid, wstatus);
-        }
-        /* anything else was a re-parented orphan of the app: reaped */
-    }
-    if (main_exited)
-        on_main_exit(inst, main_status);
-    else
-        check_tree_done(inst);
+        inst->tree.cgroup_dirfd = -1;
 }

@@ -1,62 +1,126 @@
-/* instance.h - the life of one app instance inside its supervisor.
+/* instance.h - the life of one app instance inside its supervisor, as an
+ * explicit [state][event] table (s6-supervise's actions[][]).
  *
- * States (shown by `drover ls` as PM2's names):
+ * States. The stopping state remembers what comes after it, so every
+ * decision is in the table, none in a flag beside it:
  *
- *   STOPPED    no process; the user stopped it, or autorestart said so
- *   LAUNCHING  started, waiting for readiness (listen() on a shared socket,
- *              READY=1, or IPC 'ready'); listen_timeout expiring is a
- *              failure: the run is stopped and the instance errored
- *   ONLINE     running (and ready)
- *   STOPPING   stop signal sent to the whole tree; SIGKILL at kill_timeout
- *   CLEANING   the main process exited on its own and leftovers of its tree
- *              are being stopped before the restart decision ("stopping")
- *   WAITING    waiting restart_delay / backoff before starting again
- *   ERRORED    not restarted: max_restarts reached, or exec failed
+ *   STOPPED          no process
+ *   LAUNCHING        a run started, not ready yet (ready timer armed)
+ *   ONLINE           the run is ready
+ *   CLEANING         the main process exited on its own; leftovers of its
+ *                    tree are being stopped before the restart decision
+ *   STOP_TO_STOPPED  stop signal sent; when the tree is empty: STOPPED
+ *   STOP_TO_RESTART  ... when the tree is empty: a new run
+ *   STOP_TO_EXIT     ... when the tree is empty: the supervisor exits
+ *   STOP_TO_ERRORED  ... (not ready in time) when the tree is empty: ERRORED
+ *   WAITING          restart delay or backoff before the next run
+ *   ERRORED          no process, not restarted (max_restarts, exec failed)
+ *   EXITED           the supervisor is done (on_exit was called)
  *
- * Transitions (event -> action):
+ * Events: START, STOP, RESTART, DELETE (daemon commands), READY (listen()
+ * on a shared socket, READY=1, IPC 'ready'), READY_TIMEOUT, MAIN_EXIT (the
+ * main process was reaped), TREE_EMPTY (nothing of the app is left after
+ * the main process), KILL_TIMER (kill_timeout passed), RESTART_TIMER.
  *
- *   start      STOPPED/ERRORED/WAITING -> spawn
- *   stop       LAUNCHING/ONLINE -> STOPPING(then STOPPED); WAITING/ERRORED -> STOPPED
- *   restart    LAUNCHING/ONLINE -> STOPPING(then spawn); others -> spawn
- *   delete     running -> STOPPING(then exit); otherwise exit now
- *   main exit  STOPPING -> wait for the tree to empty
- *              LAUNCHING/ONLINE -> CLEANING if leftovers, then policy (policy.h)
- *   tree empty STOPPING -> STOPPED / spawn / exit; CLEANING -> policy
- *   kill timer STOPPING/CLEANING -> SIGKILL the tree
- *   restart timer  WAITING -> spawn
+ * The table (instance.c, `transitions`), "-" = ignored, "=" = nothing to do
+ * (the command returns -EALREADY):
  *
- * Every state change calls the on_change callback, which the control
- * module turns into an event for connected daemons. */
+ *              START     STOP      RESTART   DELETE    READY   RDY_TMO  MAIN_EXIT TREE_EMPTY
+ * KILL_TMR RST_TMR STOPPED    run*      =         run+      exit      -       -        -         -
+ * -        - LAUNCHING  =         stop>S    stop>R+   stop>X    online  stop>E   crashed   - - -
+ *   ONLINE     =         stop>S    stop>R+   stop>X    -       -        crashed   -          - -
+ *   CLEANING   =         >S        >R+       >X        -       -        -         policy     kill -
+ *   STOP>S     >R        =         >R+       >X        -       -        check     STOPPED    kill -
+ *   STOP>R     =         >S        =+        >X        -       -        check     run        kill -
+ *   STOP>X     refuse    refuse    refuse    =         -       -        check     exit       kill -
+ *   STOP>E     >R        >S        >R+       >X        -       -        check     ERRORED    kill -
+ *   WAITING    run       STOPPED   run+      exit      -       -        -         -          - run
+ *   ERRORED    run*      STOPPED   run+      exit      -       -        -         -          - -
+ *   EXITED     refuse    refuse    refuse    =         -       -        -         -          - -
+ *
+ *   run: a new run (LAUNCHING, or ONLINE at once with readiness "spawn"; a
+ *   failed exec is ERRORED); *: the unstable count and backoff start over;
+ *   +: a user restart (counted, unstable count and backoff reset); stop>S:
+ *   stop signal to the whole tree, kill timer, STOP_TO_STOPPED (>R, >X, >E
+ *   likewise, or just the new target when already stopping); crashed:
+ *   CLEANING when leftovers of the tree still run, else policy; policy: the
+ *   restart policy (policy.h) picks WAITING, STOPPED or ERRORED; check:
+ *   TREE_EMPTY follows when the tree is empty; exit: EXITED at once, or
+ *   STOP_TO_EXIT when leftovers of an earlier run remain; kill: SIGKILL of
+ *   the tree.
+ *
+ * Effects (spawning, signalling the tree, counting it, log notes) go
+ * through struct instance_ops, so the unit tests drive every cell of the
+ * table with fakes (tests/unit/test_instance.c). Every state change calls
+ * on_change, which the control module turns into a snapshot for daemons. */
 #pragma once
 
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proto/status.h"
 #include "sup/policy.h"
 #include "sup/tree.h"
 
 struct ev_loop;
 struct logger;
-struct sup_spec;
+struct inst_spec;
+struct node_ipc;
 
-enum inst_status {
-    ST_STOPPED,
-    ST_LAUNCHING,
-    ST_ONLINE,
-    ST_STOPPING,
-    ST_CLEANING,
-    ST_WAITING,
-    ST_ERRORED,
+enum sup_state {
+    SUP_STOPPED,
+    SUP_LAUNCHING,
+    SUP_ONLINE,
+    SUP_CLEANING,
+    SUP_STOP_TO_STOPPED,
+    SUP_STOP_TO_RESTART,
+    SUP_STOP_TO_EXIT,
+    SUP_STOP_TO_ERRORED,
+    SUP_WAITING,
+    SUP_ERRORED,
+    SUP_EXITED,
+    SUP__STATES
 };
 
-enum after_stop { AFTER_STOPPED, AFTER_RESTART, AFTER_EXIT, AFTER_ERRORED };
+enum sup_event {
+    EV_START,
+    EV_STOP,
+    EV_RESTART,
+    EV_DELETE,
+    EV_READY,
+    EV_READY_TIMEOUT,
+    EV_MAIN_EXIT,
+    EV_TREE_EMPTY,
+    EV_KILL_TIMER,
+    EV_RESTART_TIMER,
+    SUP__EVENTS
+};
 
 struct instance;
 typedef void (*instance_cb)(struct instance *inst, void *data);
 
+/* What the state machine does to the world; the real ones spawn and signal
+ * processes (instance_real_ops), the unit tests record calls. */
+struct instance_ops {
+    /* Starts a run: sets inst->pid (and pidfd, pid_start_time) and returns
+     * 0, or returns a negative errno with inst->reason set. */
+    int (*spawn)(struct instance *inst);
+    /* Asks the tree to stop (kill_signal, or 'shutdown' over Node's IPC). */
+    void (*signal_tree)(struct instance *inst);
+    /* SIGKILLs the tree; returns how many processes were alive. */
+    size_t (*kill_tree)(struct instance *inst);
+    /* Live processes in the tree (the main one included while it runs). */
+    size_t (*tree_count)(struct instance *inst);
+    /* Writes a line of our own into the app's error log. */
+    void (*note)(struct instance *inst, const char *line);
+};
+
+extern const struct instance_ops instance_real_ops;
+
 struct instance {
     struct ev_loop *loop;
-    const struct sup_spec *spec;
+    const struct inst_spec *spec;
+    const struct instance_ops *ops;
     struct logger *logger;
     struct proc_tree tree;
     int out_w, err_w;      /* pipe write ends every incarnation writes to */
@@ -67,11 +131,11 @@ struct instance {
     const char *broker_name; /* DROVER_BROKER for the app, or NULL */
     struct node_ipc *ipc;    /* Node's IPC channel, or NULL */
 
-    enum inst_status status;
-    enum after_stop after;
+    enum sup_state state;
     pid_t pid; /* main process, 0 when none */
     int pidfd;
     uint64_t pid_start_time;
+    int64_t run;          /* runs started (the current one's number) */
     int64_t started_at;   /* wall ms of the current run */
     int64_t started_mono; /* monotonic ms of the current run */
     int ready;            /* readiness reported for the current run */
@@ -82,19 +146,23 @@ struct instance {
     char reason[256]; /* why errored / last notable event */
 
     int64_t kill_timer, restart_timer, recheck_timer, ready_timer;
-    int killed; /* SIGKILL already sent in this stop */
 
     instance_cb on_change;
     instance_cb on_exit; /* delete finished: the supervisor should exit */
     void *cb_data;
 };
 
-/* Sets up the instance; nothing is started. */
-void instance_init(struct instance *inst, struct ev_loop *loop, const struct sup_spec *spec,
-                   struct logger *logger, int out_w, int err_w);
+/* Sets up the instance (ops NULL: the real ones); nothing is started. */
+void instance_init(struct instance *inst, struct ev_loop *loop, const struct inst_spec *spec,
+                   const struct instance_ops *ops, struct logger *logger, int out_w, int err_w);
 
-/* Commands from the daemon. Each returns 0, or -EALREADY when it has nothing
- * to do in the current state (not an error for the caller). */
+/* Feeds one event to the table. Returns 0, -EALREADY when the event has
+ * nothing to do in the current state (not an error for a command), or
+ * -ESHUTDOWN when the instance is going away and refuses it. */
+int instance_event(struct instance *inst, enum sup_event ev);
+
+/* Commands from the daemon: instance_event with START, STOP, RESTART,
+ * DELETE. */
 int instance_start(struct instance *inst);
 int instance_stop(struct instance *inst);
 int instance_restart(struct instance *inst);
@@ -106,12 +174,15 @@ int instance_signal(struct instance *inst, int sig);
 /* Clears restart counters (drover reset). */
 void instance_reset_counters(struct instance *inst);
 
-/* Marks the current run ready: LAUNCHING -> ONLINE. */
+/* The current run reported readiness (READY). */
 void instance_mark_ready(struct instance *inst);
 
-/* Reaps children; call on SIGCHLD. */
+/* Reaps children; call on SIGCHLD (MAIN_EXIT, TREE_EMPTY). */
 void instance_on_sigchld(struct instance *inst);
 
-/* PM2's status name: "online", "launching", "stopping", "stopped",
- * "errored", "waiting restart". */
-const char *instance_status_name(enum inst_status s);
+/* The status daemons see for a state. */
+enum inst_status instance_status(const struct instance *inst);
+
+/* The names of states and events, for logs and tests. */
+const char *instance_state_name(enum sup_state s);
+const char *instance_event_name(enum sup_event e);

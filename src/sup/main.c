@@ -1,7 +1,7 @@
 /* main.c - drover-sup: supervises one app instance.
  *
  * Started by the daemon with: fd 0 /dev/null, fd 1 and 2 the daemon's log,
- * fd 3 a connected socket carrying the spec (sup/spec.h) and then serving as
+ * fd 3 a connected socket carrying the spec (proto/spec.h) and then serving as
  * the first control connection, fds 4.. the instance's listening sockets.
  * argv[1] is "<name>:<id>", so `ps` tells supervisors apart; argv[2] is
  * "<home key>.<id>.<gen>", how a new daemon finds us in /proc even when our
@@ -145,9 +145,24 @@ static int read_spec(struct sup *s)
     if (r < 0)
         return log_error_errno(r, "cannot read the instance spec on fd %d", SPEC_FD);
     const char *why;
-    r = sup_spec_parse(payload, len, &s->spec, &why);
+    r = spec_unpack(payload, len, &s->spec, &why);
     if (r < 0)
         return log_error_errno(r, "bad instance spec (key %s)", why ? why : "?");
+    const struct inst_spec *sp = &s->spec;
+    s->log = (struct log_config){
+        .app_name = sp->name,
+        .instance_id = sp->id,
+        .out_path = sp->log_out,
+        .err_path = sp->log_err,
+        .combined_path = sp->log_combined,
+        .timestamps = sp->log_time,
+        .date_format = sp->log_date_format,
+        .format = sp->log_json ? LOG_FORMAT_JSON : LOG_FORMAT_RAW,
+        .max_size = sp->log_max_size,
+        .retain = (unsigned)sp->log_retain,
+        .compress = sp->log_compress,
+        .rotate_interval_ms = sp->log_rotate_interval_ms,
+    };
     return 0;
 }
 
@@ -182,8 +197,8 @@ int main(int argc, char **argv)
         return log_error_errno(neg_errno(), "cannot create the event loop"), 1;
 
     helper_path(gzip_path, sizeof(gzip_path), "drover-gzip");
-    s.spec.log.compress_helper = gzip_path;
-    s.logger = logger_new(s.loop, &s.spec.log);
+    s.log.compress_helper = gzip_path;
+    s.logger = logger_new(s.loop, &s.log);
     if (!s.logger)
         return log_error_errno(neg_errno(), "%s:%lld: cannot open log files", s.spec.name,
                                (long long)s.spec.id),
@@ -193,7 +208,7 @@ int main(int argc, char **argv)
         return log_error_errno(neg_errno(), "cannot create pipes"), 1;
     logger_watch(s.logger, outp[0], errp[0]);
 
-    instance_init(&s.inst, s.loop, &s.spec, s.logger, outp[1], errp[1]);
+    instance_init(&s.inst, s.loop, &s.spec, NULL, s.logger, outp[1], errp[1]);
     int r;
     s.inst.listen_fds = s.listen_fds;
     s.inst.n_listen_fds = &s.n_listen_fds;
@@ -240,5 +255,6 @@ int main(int argc, char **argv)
     node_ipc_free(s.ipc);
     logger_free(s.logger);
     tree_destroy(&s.inst.tree);
+    spec_free(&s.spec);
     return r < 0 ? 1 : 0;
 }

@@ -6,8 +6,9 @@
  * through its control socket. See docs/architecture.md. */
 #pragma once
 
+#include "logs/logger.h"
+#include "proto/spec.h"
 #include "sup/instance.h"
-#include "sup/spec.h"
 
 struct conn;
 struct logger;
@@ -16,7 +17,7 @@ struct node_ipc;
 struct strbuf;
 
 #define SUP_MAX_CONNS 8
-#define SUP_MAX_LISTEN_FDS 16
+#define SUP_MAX_LISTEN_FDS SPEC_MAX_LISTEN_FDS
 #define SUP_MAX_ASKS 32
 
 struct sup;
@@ -34,7 +35,8 @@ struct sup_ask {
 
 struct sup {
     struct ev_loop *loop;
-    struct sup_spec spec;
+    struct inst_spec spec;
+    struct log_config log; /* from the spec's log_* fields */
     struct instance inst;
     struct logger *logger;
     int ctl_listen_fd;

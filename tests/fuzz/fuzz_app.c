@@ -97,11 +97,20 @@ static void check_value(const struct opt_def *d, const char *key, json_t *v)
     size_t i;
     json_t *e;
     int sig;
-    if (strcmp(key, "rotate_interval") == 0) { /* OPT_STRING, stored as ms */
-        check_int(key, v, 1000, INT64_MAX);
-        return;
-    }
     switch (d->type) {
+    case OPT_INTERVAL:
+        FUZZ_CHECK(json_is_integer(v) &&
+                       (json_integer_value(v) == 0 || json_integer_value(v) >= 1000),
+                   "%s: not 0 or at least 1000 ms", key);
+        break;
+    case OPT_ENUM: {
+        int found = 0;
+        FUZZ_CHECK(json_is_string(v), "%s: not a string", key);
+        for (size_t k = 0; d->choices[k]; k++)
+            found |= strcmp(d->choices[k], json_string_value(v)) == 0;
+        FUZZ_CHECK(found, "%s: '%s' is not one of its choices", key, json_string_value(v));
+        break;
+    }
     case OPT_STRING:
         FUZZ_CHECK(json_is_string(v), "%s: not a string", key);
         break;
@@ -175,13 +184,11 @@ static void check_semantics(json_t *o)
             FUZZ_CHECK(app_name_check(s, why, sizeof(why)) == 0, "%s '%s' accepted: %s", names[i],
                        s, why);
     }
+    /* the typed view agrees with the object */
+    struct app_config cfg;
+    app_config_load(&cfg, o);
     s = str_or(o, "exec_mode", "fork");
-    FUZZ_CHECK(!strcmp(s, "fork") || !strcmp(s, "cluster"), "exec_mode '%s'", s);
-    FUZZ_CHECK(cfg_is_cluster(o) == !strcmp(s, "cluster"), "cfg_is_cluster disagrees");
-    s = str_or(o, "log_type", "raw");
-    FUZZ_CHECK(!strcmp(s, "raw") || !strcmp(s, "json"), "log_type '%s'", s);
-    s = str_or(o, "balancing", "shared");
-    FUZZ_CHECK(!strcmp(s, "shared") || !strcmp(s, "slots"), "balancing '%s'", s);
+    FUZZ_CHECK((cfg.exec_mode == EXEC_CLUSTER) == !strcmp(s, "cluster"), "exec_mode disagrees");
     if ((s = str_or(o, "cron_restart", NULL))) {
         struct cron_expr e;
         char why[256];
@@ -189,13 +196,14 @@ static void check_semantics(json_t *o)
     }
     if (json_object_get(o, "port"))
         check_int("port", json_object_get(o, "port"), 1, 65535);
-    FUZZ_CHECK(cfg_int(o, "max_restarts", 0) >= 0, "negative max_restarts");
-    FUZZ_CHECK(cfg_int(o, "retain", 0) >= 0, "negative retain");
-    int64_t maxi = cfg_int(o, "max_instances", CFG_DEFAULT_MAX_INSTANCES);
-    FUZZ_CHECK(maxi >= 1 && maxi <= CFG_HARD_MAX_INSTANCES, "max_instances %lld", (long long)maxi);
-    FUZZ_CHECK(cfg_int(o, "instances", 1) <= maxi, "instances above max_instances");
-    int sig = cfg_kill_signal(o);
-    FUZZ_CHECK(sig >= 1 && sig <= 64, "cfg_kill_signal gave %d", sig);
+    FUZZ_CHECK(cfg.max_restarts >= 0, "negative max_restarts");
+    FUZZ_CHECK(cfg.retain >= 0, "negative retain");
+    FUZZ_CHECK(cfg.max_instances >= 1 && cfg.max_instances <= CFG_HARD_MAX_INSTANCES,
+               "max_instances %lld", (long long)cfg.max_instances);
+    FUZZ_CHECK(cfg.instances <= cfg.max_instances, "instances above max_instances");
+    FUZZ_CHECK(cfg.kill_signal >= 1 && cfg.kill_signal <= 64, "kill_signal %d", cfg.kill_signal);
+    FUZZ_CHECK(cfg.script && *cfg.script, "typed script missing");
+    app_config_free(&cfg);
 }
 
 static void check_normalized(json_t *o)

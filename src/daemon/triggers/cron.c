@@ -55,7 +55,7 @@ static void on_cron_timer(struct ev_loop *loop, void *data)
     ac->timer = 0;
     if (ac->next && wall_ms() >= (int64_t)ac->next * 1000) {
         char why[CRON_EXPR_MAX_LEN + 16];
-        const char *text = cfg_str(ac->app->config, "cron_restart", "");
+        const char *text = (ac->app->cfg.cron_restart ? ac->app->cfg.cron_restart : "");
         snprintf(why, sizeof(why), "cron_restart %s", text);
         log_info("app '%s': %s: restarting", ac->app->name, why);
         ac->last_fired = ac->next;
@@ -67,7 +67,7 @@ static void on_cron_timer(struct ev_loop *loop, void *data)
 int cron_app_add(struct daemon *d, struct app *app, struct app_cron **out)
 {
     *out = NULL;
-    const char *text = cfg_str(app->config, "cron_restart", NULL);
+    const char *text = app->cfg.cron_restart;
     if (!text || !*text)
         return 0;
     struct app_cron *ac = calloc(1, sizeof(*ac));

@@ -5,7 +5,7 @@
 #include "base/procfs.h"
 #include "base/timeutil.h"
 #include "config/app_config.h"
-#include "daemon/stats.h"
+#include "daemon/state/stats.h"
 #include "daemon/triggers/trigger.h"
 #include "loop/loop.h"
 
@@ -19,7 +19,7 @@
 
 static int app_limit(const struct app *app, uint64_t *limit)
 {
-    int64_t v = cfg_int(app->config, "max_memory_restart", 0);
+    int64_t v = app->cfg.max_memory_restart;
     *limit = v > 0 ? (uint64_t)v : 0;
     return v > 0;
 }
@@ -37,10 +37,9 @@ static void check_inst(struct daemon *d, const struct proc_table *t, struct inst
 {
     uint64_t limit, rss, ticks;
     if (!app_limit(in->app, &limit) || !in->link || !in->want_running || in->deleting ||
-        in->snap.pid <= 0 || in->snap.sup_pid <= 0 || strcmp(in->snap.status, "online") != 0)
+        in->snap.pid <= 0 || in->snap.sup_pid <= 0 || inst_status(in) != STATUS_ONLINE)
         return;
-    int64_t retry_ms = cfg_int(in->app->config, "kill_timeout", CFG_DEFAULT_KILL_TIMEOUT_MS) +
-                       MEMORY_RETRY_MARGIN_MS;
+    int64_t retry_ms = in->app->cfg.kill_timeout_ms + MEMORY_RETRY_MARGIN_MS;
     if (in->trigger_pid == in->snap.pid && now - in->trigger_pid_ms < retry_ms)
         return;
     proc_table_tree_usage(t, in->snap.sup_pid, &rss, &ticks);

@@ -23,7 +23,7 @@ struct triggers {
 
 /* Restarts inst because of why (kept for describe, e.g. "cron_restart
  * 0 3 * * *"): a fork instance is restarted, a cluster instance reloaded
- * (reload.h). Does nothing for an instance that should not run, is being
+ * (ops/ops.h). Does nothing for an instance that should not run, is being
  * replaced already, or while the daemon shuts down. Failures are logged. */
 void trigger_restart_instance(struct daemon *d, struct inst *inst, const char *why);
 

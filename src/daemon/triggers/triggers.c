@@ -4,8 +4,8 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/app_config.h"
-#include "daemon/lifecycle.h"
-#include "daemon/reload.h"
+#include "daemon/instances/lifecycle.h"
+#include "daemon/ops/ops.h"
 #include "daemon/triggers/trigger.h"
 
 #include <errno.h>
@@ -92,8 +92,32 @@ static int note_trigger(struct daemon *d, struct inst *inst, const char *why)
     return 1;
 }
 
+/* A cluster app's instances are reloaded one at a time, nobody waits for
+ * the outcome: failures go to the daemon log. */
+static void reload_done(struct daemon *d, struct op *op)
+{
+    (void)d;
+    for (size_t i = 0; i < op->n_tasks; i++)
+        if (op->tasks[i].message[0])
+            log_warn("restart trigger: %s", op->tasks[i].message);
+}
+
+static void reload_quietly(struct daemon *d, struct inst **insts, size_t n)
+{
+    struct op *op = op_new(d, NULL, reload_done, NULL);
+    if (!op) {
+        log_error("out of memory reloading %zu instance(s)", n);
+        return;
+    }
+    op->parallel = 1;
+    op->stop_on_failure = 1;
+    for (size_t i = 0; i < n; i++)
+        op_add(op, insts[i], TASK_RELOAD);
+    op_run(op);
+}
+
 /* A fork instance restarts; a cluster instance is reloaded: its
- * replacement is ready before the old worker stops (reload.h). */
+ * replacement is ready before the old worker stops (ops/ops.h). */
 static void restart_fork_instance(struct daemon *d, struct inst *inst, const char *why)
 {
     char err[256] = "";
@@ -107,8 +131,8 @@ void trigger_restart_instance(struct daemon *d, struct inst *inst, const char *w
 {
     if (!note_trigger(d, inst, why))
         return;
-    if (cfg_is_cluster(inst->app->config))
-        reload_instances(d, NULL, &inst, 1, 1);
+    if (inst->app->cfg.exec_mode == EXEC_CLUSTER)
+        reload_quietly(d, &inst, 1);
     else
         restart_fork_instance(d, inst, why);
 }
@@ -117,7 +141,7 @@ void trigger_restart_app(struct daemon *d, struct app *app, const char *why)
 {
     struct inst **cluster = NULL;
     size_t n_cluster = 0;
-    int is_cluster = cfg_is_cluster(app->config);
+    int is_cluster = app->cfg.exec_mode == EXEC_CLUSTER;
     if (is_cluster && !(cluster = calloc(d->reg.n_insts ? d->reg.n_insts : 1, sizeof(*cluster)))) {
         log_error("app '%s': out of memory reloading it (%s)", app->name, why);
         return;
@@ -133,6 +157,6 @@ void trigger_restart_app(struct daemon *d, struct app *app, const char *why)
     }
     /* one rolling reload over the app's instances, one at a time */
     if (n_cluster)
-        reload_instances(d, NULL, cluster, n_cluster, 1);
+        reload_quietly(d, cluster, n_cluster);
     free(cluster);
 }

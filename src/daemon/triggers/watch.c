@@ -34,7 +34,6 @@
 #define WATCH_MAX_PER_APP 8192
 #define WATCH_MAX_ROOTS 64
 #define WATCH_MAX_IGNORES 256
-#define WATCH_DEFAULT_DELAY_MS 300
 #define WATCH_MAX_DEFER_MS 10000
 #define WATCH_READ_ROUNDS 8
 /* Content changes are seen on close (IN_CLOSE_WRITE), not on every write. */
@@ -480,11 +479,11 @@ static void aw_free(struct app_watch *aw)
 }
 
 /* Fills aw's roots (absolute, against cwd) and ignores from the config. */
-static int aw_configure(struct app_watch *aw, const json_t *config)
+static int aw_configure(struct app_watch *aw, const struct app_config *config)
 {
-    const json_t *watch = json_object_get(config, "watch");
-    const json_t *ignore = json_object_get(config, "ignore_watch");
-    const char *cwd = cfg_str(config, "cwd", "/");
+    const json_t *watch = config->watch;
+    const json_t *ignore = config->ignore_watch;
+    const char *cwd = config->cwd ? config->cwd : "/";
     size_t n_roots = json_is_array(watch) ? json_array_size(watch) : 1;
     size_t n_user_ignores = json_is_array(ignore) ? json_array_size(ignore) : 0;
     size_t n_defaults = 0;
@@ -525,7 +524,7 @@ static int aw_configure(struct app_watch *aw, const json_t *config)
 int watch_app_add(struct daemon *d, struct app *app, struct app_watch **out)
 {
     *out = NULL;
-    const json_t *watch = json_object_get(app->config, "watch");
+    const json_t *watch = app->cfg.watch;
     if (!watch || json_is_false(watch) || (json_is_array(watch) && !json_array_size(watch)))
         return 0;
     struct app_watch *aw = calloc(1, sizeof(*aw));
@@ -533,8 +532,8 @@ int watch_app_add(struct daemon *d, struct app *app, struct app_watch **out)
         return -ENOMEM;
     aw->d = d;
     aw->app = app;
-    aw->delay_ms = cfg_int(app->config, "watch_delay", WATCH_DEFAULT_DELAY_MS);
-    int r = aw_configure(aw, app->config);
+    aw->delay_ms = app->cfg.watch_delay_ms;
+    int r = aw_configure(aw, &app->cfg);
     struct watch_set *ws = r < 0 ? NULL : watch_set_get(d);
     if (r == 0 && !ws)
         r = neg_errno();

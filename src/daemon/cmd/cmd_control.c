@@ -1,0 +1,108 @@
+/* cmd_control.c - commands on existing instances: stop, restart, delete,
+ * reset, signal. Targets are resolved first; an unknown target fails the
+ * whole command before anything is touched. */
+#include "base/parse.h"
+#include "daemon/cmd/commands.h"
+#include "daemon/cmd/replies.h"
+#include "daemon/cmd/targets.h"
+#include "daemon/instances/suplink.h"
+#include "daemon/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* An op with one task of kind per target, run; replies when done. */
+static void act_on_targets(struct daemon *d, struct client *c, json_t *req, enum task_kind kind)
+{
+    struct inst **insts;
+    size_t n;
+    if (targets_resolve_or_reply(d, c, req, &insts, &n) < 0)
+        return;
+    struct op *op = reply_op_new(d, c);
+    for (size_t i = 0; op && i < n; i++) {
+        if (op_add(op, insts[i], kind) < 0) {
+            op_discard(op);
+            op = NULL;
+            server_reply_error_code(c, -ENOMEM, "out of memory");
+        }
+    }
+    free(insts);
+    if (op) {
+        daemon_persist(d);
+        op_run(op);
+    }
+}
+
+void cmd_stop(struct daemon *d, struct client *c, json_t *req)
+{
+    act_on_targets(d, c, req, TASK_STOP);
+}
+
+void cmd_restart(struct daemon *d, struct client *c, json_t *req)
+{
+    act_on_targets(d, c, req, TASK_RESTART);
+}
+
+void cmd_delete(struct daemon *d, struct client *c, json_t *req)
+{
+    act_on_targets(d, c, req, TASK_DELETE);
+}
+
+void cmd_reset(struct daemon *d, struct client *c, json_t *req)
+{
+    struct inst **insts;
+    size_t n;
+    if (targets_resolve_or_reply(d, c, req, &insts, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (insts[i]->link) {
+            suplink_request(insts[i]->link, "reset", NULL, NULL, NULL, NULL);
+        } else {
+            /* no supervisor to count: the daemon's record is the count */
+            insts[i]->snap.restarts = 0;
+            insts[i]->snap.unstable_restarts = 0;
+        }
+    }
+    daemon_persist(d);
+    free(insts);
+    reply_processes_now(d, c, NULL);
+}
+
+void cmd_signal(struct daemon *d, struct client *c, json_t *req)
+{
+    const char *sig_text = json_string_value(json_object_get(req, "signal"));
+    int sig;
+    if (!sig_text || parse_signal(sig_text, &sig) < 0 || !signal_name(sig)) {
+        server_reply_error(c, "unknown signal '%s'", sig_text ? sig_text : "");
+        return;
+    }
+    struct inst **insts;
+    size_t n;
+    if (targets_resolve_or_reply(d, c, req, &insts, &n) < 0)
+        return;
+    char num[16];
+    snprintf(num, sizeof(num), "%d", sig);
+    json_t *sent = json_array();
+    json_t *errors = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (!insts[i]->link || insts[i]->snap.pid <= 0) {
+            char msg[256];
+            snprintf(msg, sizeof(msg), "%s (id %lld) is not running", insts[i]->app->name,
+                     (long long)insts[i]->id);
+            json_array_append_new(errors, json_string(msg));
+            continue;
+        }
+        suplink_request(insts[i]->link, "signal", "sig", num, NULL, NULL);
+        json_array_append_new(sent, json_integer(insts[i]->id));
+    }
+    free(insts);
+    json_t *reply =
+        json_pack("{s:o, s:s, s:o}", "sent", sent, "signal", signal_name(sig), "errors", errors);
+    if (json_array_size(errors) > 0 && json_array_size(sent) == 0) {
+        json_object_set_new(reply, "ok", json_false());
+        json_object_set_new(reply, "code", json_string("ESRCH"));
+        json_object_set(reply, "error", json_array_get(errors, 0));
+    }
+    server_reply(c, reply);
+}

@@ -1,0 +1,271 @@
+/* listeners.c - the listening sockets of an app. */
+#include "daemon/instances/listeners.h"
+#include "base/fdutil.h"
+#include "base/macros.h"
+#include "config/app_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int backlog(void)
+{
+    static int value;
+    if (!value) {
+        char *text = NULL;
+        value = 511;
+        if (read_file_at(AT_FDCWD, "/proc/sys/net/core/somaxconn", 64, &text, NULL) == 0) {
+            int v = atoi(text);
+            if (v > 0)
+                value = v;
+            free(text);
+        }
+    }
+    return value;
+}
+
+static int is_slots(const struct app *app)
+{
+    return app->cfg.balancing == BALANCE_SLOTS;
+}
+
+static struct listener_set *set_of(struct app *app)
+{
+    if (!app->listeners)
+        app->listeners = calloc(1, sizeof(*app->listeners));
+    return app->listeners;
+}
+
+static int same_addr(const struct listen_addr *a, const struct listen_addr *b)
+{
+    return a->family == b->family && a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+static int is_wildcard(const struct listen_addr *a)
+{
+    return !strcmp(a->host, "0.0.0.0") || !strcmp(a->host, "::");
+}
+
+static int bind_socket(const struct listen_addr *a, int v6only, int reuseport, char *err,
+                       size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = listen_addr_to_sockaddr(a, 1, &ss);
+    char text[96];
+    listen_addr_format(a, text, sizeof(text));
+    int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "listen %s: %s", text, strerror(errno));
+        return neg_errno();
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (a->family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog()) < 0) {
+        int r = neg_errno();
+        snprintf(err, errlen, "listen %s: %s", text, strerror(-r));
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+static int add(struct app *app, const struct listen_addr *a, int v6only, int slot, int fd)
+{
+    struct listener_set *s = set_of(app);
+    if (!s || s->n >= LISTENERS_MAX_TOTAL)
+        return -E2BIG;
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 4;
+        struct listener *ni = realloc(s->items, ncap * sizeof(*ni));
+        if (!ni)
+            return -ENOMEM;
+        s->items = ni;
+        s->cap = ncap;
+    }
+    s->items[s->n++] = (struct listener){*a, v6only, slot, fd};
+    return 0;
+}
+
+/* A config address: a bare port means the dual-stack wildcard [::]. */
+static void concrete(const struct listen_addr *in, struct listen_addr *out, int *v6only)
+{
+    *out = *in;
+    *v6only = 0;
+    if (in->family == AF_UNSPEC) {
+        out->family = AF_INET6;
+        snprintf(out->host, sizeof(out->host), "::");
+    }
+}
+
+static size_t count_addrs(const struct listener_set *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            if (same_addr(&s->items[i].addr, &s->items[j].addr))
+                seen = 1;
+        n += !seen;
+    }
+    return n;
+}
+
+int listeners_get(struct app *app, const struct listen_addr *addr, int v6only, int slot, int *fd,
+                  char *err, size_t errlen)
+{
+    int slots = is_slots(app);
+    int want_slot = slots ? slot : -1;
+    struct listener_set *s = set_of(app);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        struct listener *l = &s->items[i];
+        if (l->slot == want_slot && same_addr(&l->addr, addr) &&
+            (addr->family != AF_INET6 || l->v6only == v6only)) {
+            *fd = l->fd;
+            return 0;
+        }
+    }
+    /* the same port served in another family: handing it over would give
+     * the app addresses of a family it does not expect (CPython garbles
+     * them), so say what to configure instead */
+    for (size_t i = 0; i < s->n; i++) {
+        struct listener *l = &s->items[i];
+        if (l->addr.port == addr->port && l->addr.family != addr->family &&
+            (is_wildcard(&l->addr) || is_wildcard(addr))) {
+            char have[96], want[96];
+            listen_addr_format(&l->addr, have, sizeof(have));
+            listen_addr_format(addr, want, sizeof(want));
+            snprintf(err, errlen,
+                     "port %u is shared as %s but the app binds %s: set \"listen\" to \"%s\"",
+                     addr->port, have, want, want);
+            return -EAFNOSUPPORT;
+        }
+    }
+    int known = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (same_addr(&s->items[i].addr, addr))
+            known = 1;
+    if (!known && count_addrs(s) >= LISTENERS_MAX_ADDRS) {
+        snprintf(err, errlen, "an app may listen on at most %d addresses", LISTENERS_MAX_ADDRS);
+        return -E2BIG;
+    }
+    int nfd = bind_socket(addr, v6only, slots, err, errlen);
+    if (nfd < 0)
+        return nfd;
+    int r = add(app, addr, v6only, want_slot, nfd);
+    if (r < 0) {
+        close(nfd);
+        snprintf(err, errlen, "too many sockets for one app");
+        return r;
+    }
+    *fd = nfd;
+    return 0;
+}
+
+int listeners_prebind(struct app *app, int n_slots, char *err, size_t errlen)
+{
+    json_t *listen = app->cfg.listen;
+    size_t i;
+    json_t *v;
+    json_array_foreach(listen, i, v)
+    {
+        struct listen_addr parsed, a;
+        int v6only, fd;
+        if (listen_addr_parse(json_string_value(v), &parsed) < 0)
+            continue;
+        concrete(&parsed, &a, &v6only);
+        int last = is_slots(app) ? n_slots : 1;
+        for (int slot = 0; slot < last; slot++) {
+            int r = listeners_get(app, &a, v6only, slot, &fd, err, errlen);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+int listeners_for_slot(const struct app *app, int slot, int *fds, int max, char *names,
+                       size_t names_len)
+{
+    int n = 0;
+    size_t used = 0;
+    if (names_len)
+        names[0] = '\0';
+    if (!app->listeners)
+        return 0;
+    for (size_t i = 0; i < app->listeners->n && n < max; i++) {
+        const struct listener *l = &app->listeners->items[i];
+        if (l->slot != -1 && l->slot != slot)
+            continue;
+        fds[n++] = l->fd;
+        char text[96];
+        listen_addr_format(&l->addr, text, sizeof(text));
+        int w = snprintf(names + used, names_len - used, "%s%s", used ? ":" : "", text);
+        if (w > 0 && used + (size_t)w < names_len)
+            used += (size_t)w;
+    }
+    return n;
+}
+
+void listeners_adopt(struct app *app, int fd, int slot)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    struct listen_addr a;
+    int v6only = 0;
+    socklen_t olen = sizeof(v6only);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+        listen_addr_from_sockaddr((struct sockaddr *)&ss, len, &a) < 0) {
+        close(fd);
+        return;
+    }
+    if (a.family == AF_INET6)
+        getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &olen);
+    int want_slot = is_slots(app) ? slot : -1;
+    struct listener_set *s = set_of(app);
+    for (size_t i = 0; s && i < s->n; i++) {
+        if (s->items[i].slot == want_slot && same_addr(&s->items[i].addr, &a)) {
+            close(fd); /* another reference to a socket we hold */
+            return;
+        }
+    }
+    if (add(app, &a, v6only, want_slot, fd) < 0)
+        close(fd);
+}
+
+void listeners_close(struct app *app, int slot)
+{
+    struct listener_set *s = app->listeners;
+    if (!s)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (slot == -2 || s->items[i].slot == slot)
+            close(s->items[i].fd);
+        else
+            s->items[k++] = s->items[i];
+    }
+    s->n = k;
+    if (slot == -2) {
+        free(s->items);
+        free(s);
+        app->listeners = NULL;
+    }
+}
+
+int listeners_any(const struct app *app)
+{
+    return app->listeners && app->listeners->n > 0;
+}

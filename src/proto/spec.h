@@ -1,0 +1,88 @@
+/* spec.h - what the daemon tells a new supervisor about its instance: the
+ * first frame on fd 3. One struct, one field table (spec.c): packed by the
+ * daemon (daemon/inst_spec.c builds it from the app's config), unpacked by
+ * the supervisor (sup/main.c). Keys on the wire are the member names.
+ *
+ *   identity     id, gen, name, sock_path (this supervisor's socket)
+ *   what to run  file, argv, envp, cwd, set_ids/uid/gid/user
+ *   policy       autorestart, min_uptime_ms, max_restarts, restart_delay_ms,
+ *                exp_backoff_ms, stop_exit_codes (sup/policy.h)
+ *   stopping     kill_signal, kill_timeout_ms, shutdown_with_message
+ *   carried over restarts, created_at (from a predecessor)
+ *   start_now    start the app at once (else stay stopped)
+ *   sockets      n_listen_fds inherited at fd 4.., listen_fdnames, preload
+ *                (the socket-sharing shim)
+ *   readiness    READY_* below, listen_timeout_ms, node_ipc
+ *   cgroup       cgroup v2 directory for the app tree (optional)
+ *   logs         log_* (logs/logger.h)
+ *
+ * The app's config itself is not in the spec: state.json is the daemon's
+ * record of it, the spec only what the supervisor acts on. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/strbuf.h"
+#include "proto/kv.h"
+
+/* When a run counts as ready (online). */
+enum readiness {
+    READY_SPAWN,    /* at once: the app runs */
+    READY_LISTEN,   /* listen() on a shared socket (shim), READY=1, or IPC 'ready' */
+    READY_EXPLICIT, /* READY=1 or IPC 'ready' only (wait_ready) */
+};
+
+#define SPEC_MAX_STOP_CODES 32
+#define SPEC_MAX_LISTEN_FDS 16
+
+struct inst_spec {
+    int64_t id, gen;
+    const char *name;
+    const char *sock_path;
+    const char *file;
+    char **argv; /* NULL-terminated */
+    char **envp; /* NULL-terminated */
+    const char *cwd;
+    int set_ids, uid, gid;
+    const char *user;
+    int autorestart;
+    int64_t min_uptime_ms, max_restarts, restart_delay_ms, exp_backoff_ms;
+    int stop_exit_codes[SPEC_MAX_STOP_CODES];
+    int n_stop_exit_codes;
+    int kill_signal;
+    int64_t kill_timeout_ms;
+    int shutdown_with_message;
+    int64_t restarts, created_at;
+    int start_now;
+    int n_listen_fds;
+    const char *listen_fdnames;
+    const char *preload;
+    int readiness; /* enum readiness */
+    int64_t listen_timeout_ms;
+    int node_ipc;
+    const char *cgroup;
+    const char *log_out, *log_err, *log_combined;
+    int log_time;
+    const char *log_date_format;
+    int log_json;
+    uint64_t log_max_size;
+    int log_retain;
+    int log_compress;
+    int64_t log_rotate_interval_ms;
+
+    char *payload; /* spec_unpack: the frame the strings point into, owned */
+};
+
+/* Appends the spec's records. Returns 0 or a negative errno (-E2BIG past
+ * sb's limit). */
+int spec_pack(const struct inst_spec *s, struct strbuf *sb);
+
+/* Decodes payload (malloc'd, len bytes; taken in every case) into *s and
+ * checks it: required keys present, values in range, argv non-empty.
+ * Returns 0, or -EPROTO / -EINVAL with *bad naming the key. Free with
+ * spec_free in every case. */
+int spec_unpack(char *payload, size_t len, struct inst_spec *s, const char **bad);
+
+/* Frees what spec_unpack allocated. */
+void spec_free(struct inst_spec *s);
