@@ -110,6 +110,9 @@ struct daemon {
     int ops_repoll;            /* something changed meanwhile: go round once more */
     struct adoptee *adoptees;  /* supervisors found at start, not yet answered (sup/adopt.h) */
     struct triggers *triggers; /* watch, cron and memory restarts (triggers/triggers.h) */
+    int serving;               /* the control socket is bound (daemon_adoption_settled) */
+    int serve_error;           /* it could not be: the daemon exits */
+    int resurrect_at_boot;     /* --resurrect: start dump.json when nothing was adopted */
     int exiting;               /* the loop is ending: links drop without consequences */
     int shutting_down;         /* kill/update in progress: new requests are refused */
     int keep_apps_on_exit;     /* drover update: leave supervisors running */
@@ -138,6 +141,15 @@ void daemon_persist_flush(struct daemon *d);
 /* Called whenever an instance's snapshot changed or it disappeared: wakes
  * the pending operations (ops/ops.h). */
 void daemon_instances_changed(struct daemon *d);
+
+/* How long a starting daemon waits for the supervisors it found before it
+ * serves CLIs anyway (those that did not answer show "adopting"). */
+#define ADOPT_SERVE_WAIT_MS 3000
+
+/* Every supervisor found at start answered (or died), or the wait above
+ * ended: binds the control socket, says ready, resurrects at boot. Called
+ * once; later calls do nothing (main.c). */
+void daemon_adoption_settled(struct daemon *d);
 
 /* The status an instance shows: its supervisor's, or the daemon's own when
  * the link says more (adopting, lost, none). */

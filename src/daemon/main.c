@@ -198,6 +198,33 @@ static void on_boot_settled(struct daemon *d, struct op *op)
         log_warn_errno(r, "cannot notify the service manager");
 }
 
+static void on_serve_timer(struct ev_loop *loop, void *data)
+{
+    (void)loop;
+    daemon_adoption_settled(data);
+}
+
+void daemon_adoption_settled(struct daemon *d)
+{
+    if (d->serving)
+        return;
+    d->serving = 1;
+    int r = server_listen(d);
+    if (r < 0) {
+        log_error_errno(r, "cannot listen on %s", d->paths.daemon_sock);
+        d->serve_error = r;
+        ev_loop_stop(d->loop);
+        return;
+    }
+    log_info("drover %s daemon %d ready (home %s, cgroups %s)", DROVER_VERSION, (int)getpid(),
+             d->paths.home, d->cgroup_base[0] ? d->cgroup_base : "off");
+    signal_ready();
+    if (d->resurrect_at_boot && d->reg.n_apps == 0)
+        dump_resurrect_at_boot(d, on_boot_settled);
+    else
+        on_boot_settled(d, NULL);
+}
+
 int main(int argc, char **argv)
 {
     struct daemon *d = &D;
@@ -257,18 +284,16 @@ int main(int argc, char **argv)
     ev_loop_set_before_sleep(d->loop, before_sleep, d);
     if ((r = triggers_init(d)) < 0)
         return log_error_errno(r, "cannot set up restart triggers"), 1;
+    d->resurrect_at_boot = resurrect;
     adopt_all(d);
-    if ((r = server_listen(d)) < 0)
-        return log_error_errno(r, "cannot listen on %s", d->paths.daemon_sock), 1;
-    log_info("drover %s daemon %d ready (home %s, cgroups %s)", DROVER_VERSION, (int)getpid(),
-             d->paths.home, d->cgroup_base[0] ? d->cgroup_base : "off");
-    signal_ready();
-    if (resurrect && d->reg.n_apps == 0)
-        dump_resurrect_at_boot(d, on_boot_settled);
-    else
-        on_boot_settled(d, NULL);
+    /* serve once every supervisor found answered (a CLI then sees them as
+     * they are), or after ADOPT_SERVE_WAIT_MS when some do not */
+    if (!d->adoptees)
+        daemon_adoption_settled(d);
+    else if (ev_timer_add(d->loop, ADOPT_SERVE_WAIT_MS, on_serve_timer, d) < 0)
+        daemon_adoption_settled(d);
 
-    r = ev_loop_run(d->loop);
+    r = d->serve_error ? d->serve_error : ev_loop_run(d->loop);
     notify_stopping();
     d->exiting = 1;
     server_close(d);

@@ -73,6 +73,8 @@ static void adoptee_free(struct adoptee *a)
     if (in && in->adopting > 0)
         in->adopting--;
     free(a);
+    if (!d->adoptees && !d->exiting)
+        daemon_adoption_settled(d);
 }
 
 static void schedule_retry(struct adoptee *a)
