@@ -3,12 +3,16 @@
 #   make run      install build deps, build, start the example app as a cluster
 #   make test     install test deps, build (plain and ASan+UBSan), run every test
 #   make bench    run the benchmarks against PM2, node cluster, nginx, HAProxy
+#   make fuzz     run every libFuzzer target (tests/fuzz) FUZZ_SECONDS (60) s each
+#   make check-fresh  prove `make run` and `make test` on a clean Debian 12 root
 #   make install  install under PREFIX (default /usr/local)
 #   make format   clang-format every C file
 
 PREFIX ?= /usr/local
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 PYTEST ?= /usr/bin/python3 -m pytest
 DROVER = $(BUILD)/drover
 
@@ -20,8 +24,8 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 # second time against the ASan+UBSan binaries
 E2E_ASAN = tests/e2e/test_foundation.py tests/e2e/test_daemon_survival.py tests/e2e/test_cluster.py
 
-.PHONY: all build deps run test test-unit test-asan test-valgrind test-e2e test-e2e-asan \
-	bench bench-smoke install format clean
+.PHONY: all build build-tests deps run test test-unit test-asan test-valgrind test-e2e test-e2e-asan \
+	bench bench-smoke check-fresh fuzz install format clean
 
 all: build
 
@@ -34,26 +38,41 @@ $(BUILD)/build.ninja:
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+# `make run` needs no cmocka: its build dir has tests=auto (unit tests built
+# only when cmocka is found). The test targets need them: they set up the
+# build dir with tests=enabled, or switch an existing one to it (a missing
+# cmocka is then an error), and leave one already enabled alone (no reconfigure).
+# $(call tests_enabled,DIR,SETUP_OPTIONS)
+tests_enabled = @if [ ! -f $(1)/build.ninja ]; then set -x; meson setup $(1) $(2) -Dtests=enabled; \
+	elif ! grep -qs '"name": "tests", "value": "enabled"' $(1)/meson-info/intro-buildoptions.json; \
+	then set -x; meson configure $(1) -Dtests=enabled; fi
+
+build-tests:
+	$(call tests_enabled,$(BUILD),--prefix=$(PREFIX))
+	ninja -C $(BUILD)
+
 run: deps build
 	@scripts/run-example.sh $(BUILD)
 
 test:
 	@scripts/install-deps.sh test
-	$(MAKE) build
+	$(MAKE) build-tests
 	$(MAKE) test-unit test-asan test-valgrind test-e2e test-e2e-asan bench-smoke
 
-test-unit: build
+test-unit: build-tests
 	meson test -C $(BUILD) --print-errorlogs
 
-$(ASAN_BUILD)/build.ninja:
-	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false \
-	    -Dsup_libc=system -Dbuildtype=debug
+ASAN_SETUP = -Db_sanitize=address,undefined -Db_lundef=false -Dsup_libc=system -Dbuildtype=debug
 
-test-asan: $(ASAN_BUILD)/build.ninja
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) $(ASAN_SETUP) -Dtests=enabled
+
+test-asan:
+	$(call tests_enabled,$(ASAN_BUILD),$(ASAN_SETUP))
 	ninja -C $(ASAN_BUILD)
 	$(SAN_ENV) meson test -C $(ASAN_BUILD) --print-errorlogs
 
-test-valgrind: build
+test-valgrind: build-tests
 	meson test -C $(BUILD) --print-errorlogs --wrap="$(VALGRIND)"
 
 test-e2e: build
@@ -73,6 +92,16 @@ bench:
 bench-smoke: build
 	@if [ -x bench/run.sh ]; then bench/run.sh --smoke; fi
 
+# libFuzzer (clang) on every parser of outside input; new inputs and crashes go
+# to $(FUZZ_BUILD)/fuzz-work, never into the seed corpus tests/fuzz/corpus
+fuzz:
+	@scripts/install-deps.sh test
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh
+
+# README's `make run` and `make test` in a fresh Debian 12 chroot (root, network)
+check-fresh:
+	scripts/check-fresh.sh
+
 install: build
 	meson install -C $(BUILD)
 
@@ -80,4 +109,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -25,8 +25,15 @@ static int set_path(char *out, const char *a, const char *b)
 
 void paths_home_key(const struct drover_paths *p, char *out)
 {
+    /* The same path can name two homes (a chroot, a container sharing the
+     * pid namespace): the directory's identity goes into the hash too. */
+    struct stat st = {0};
+    (void)stat(p->home, &st);
+    char ident[PATH_MAX + 64];
+    snprintf(ident, sizeof(ident), "%s|%llu|%llu", p->home, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *s = p->home; *s; s++) {
+    for (const char *s = ident; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ULL;
     }
@@ -80,14 +87,17 @@ int paths_resolve(struct drover_paths *p)
 
     if ((r = path_join(p->logs, p->home, "logs")) < 0 ||
         (r = path_join(p->daemon_sock, p->run, "daemon.sock")) < 0 ||
-        (r = path_join(p->sup_dir, p->run, "sup")) < 0)
+        (r = path_join(p->sup_dir, p->run, "sup")) < 0 ||
+        (r = path_join(p->notify_dir, p->run, "notify")) < 0)
         return r;
     return 0;
 }
 
-static int ensure_private_dir(const char *path)
+/* Creates path with mode and takes away any permission mode does not
+ * give. */
+static int ensure_dir(const char *path, mode_t mode)
 {
-    int r = mkdir_p(path, 0700);
+    int r = mkdir_p(path, mode);
     if (r < 0)
         return r;
     struct stat st;
@@ -95,7 +105,7 @@ static int ensure_private_dir(const char *path)
         return neg_errno();
     if (!S_ISDIR(st.st_mode))
         return -ENOTDIR;
-    if ((st.st_mode & 077) && chmod(path, 0700) < 0)
+    if ((st.st_mode & 0777 & ~mode) && chmod(path, mode) < 0)
         return neg_errno();
     return 0;
 }
@@ -103,8 +113,10 @@ static int ensure_private_dir(const char *path)
 int paths_ensure(const struct drover_paths *p)
 {
     int r;
-    if ((r = ensure_private_dir(p->home)) < 0 || (r = ensure_private_dir(p->run)) < 0 ||
-        (r = ensure_private_dir(p->sup_dir)) < 0)
+    /* run and run/notify may be traversed (never listed) by apps running as
+     * another user, to reach their own notify socket (0600, theirs) */
+    if ((r = ensure_dir(p->home, 0700)) < 0 || (r = ensure_dir(p->run, 0700)) < 0 ||
+        (r = ensure_dir(p->sup_dir, 0700)) < 0 || (r = ensure_dir(p->notify_dir, 0700)) < 0)
         return r;
     if ((r = mkdir_p(p->logs, 0755)) < 0)
         return r;

@@ -3,10 +3,11 @@
  *   home    $DROVER_HOME, else $XDG_STATE_HOME/drover, else ~/.local/state/drover
  *           (daemon.lock, daemon.log, state.json, dump.json, logs/)
  *   run     <home>/run when DROVER_HOME is set, else $XDG_RUNTIME_DIR/drover,
- *           else <home>/run (daemon.sock, sup/<id>.<gen>.sock)
+ *           else <home>/run (daemon.sock, sup/<id>.<gen>.sock, notify/<id>.<gen>.sock)
  *   config  $XDG_CONFIG_HOME/drover, else ~/.config/drover
  *
- * home and run are created 0700. */
+ * home, run, run/sup and run/notify are created 0700 (an app running as
+ * another user gets an abstract notify socket, sup/notify.c). */
 #pragma once
 
 #include <limits.h>
@@ -18,16 +19,18 @@ struct drover_paths {
     char config[PATH_MAX];
     char daemon_sock[PATH_MAX];
     char sup_dir[PATH_MAX];
+    char notify_dir[PATH_MAX];
 };
 
 /* Fills p from the environment. Returns -ENAMETOOLONG or -ENOENT (no HOME). */
 int paths_resolve(struct drover_paths *p);
 
-/* Creates home, run, run/sup and logs (0700) when missing and tightens the
- * mode of run and run/sup to 0700 if they are looser. */
+/* Creates home, run, run/sup, run/notify and logs when missing, with the
+ * modes above, and tightens any that is looser. */
 int paths_ensure(const struct drover_paths *p);
 
-/* A short name of this home (16 hex digits of a hash of its path): it tells
+/* A short name of this home (16 hex digits of a hash of its path, device
+ * and inode; call it once the home exists): it tells
  * this home's supervisors, app processes and cgroups from another home's.
  * out must hold PATHS_KEY_LEN + 1 bytes. */
 #define PATHS_KEY_LEN 16

@@ -11,7 +11,7 @@
 
 #define YAML_MAX_DEPTH 64
 #define YAML_MAX_VALUES 1000000 /* after alias expansion */
-#define YAML_BYTES_PER_VALUE 64  /* a string weighs one value per 64 bytes: at most ~64 MB */
+#define YAML_BYTES_PER_VALUE 64 /* a string weighs one value per 64 bytes: at most ~64 MB */
 #define YAML_MAX_ANCHORS 4096
 #define YAML_STR_TAG "tag:yaml.org,2002:str"
 

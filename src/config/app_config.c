@@ -82,7 +82,7 @@ static int check_semantics(struct ctx *c, json_t *o)
     struct app_config cfg;
     app_config_load(&cfg, o);
     int r = 0;
-    if (json_object_get(o, "port") && (cfg.port < 1 || cfg.port > 65535))
+    if (cfg.port < 0 || cfg.port > 65535) /* 0: no port (the default) */
         r = option_error(c->err, c->errlen, c->app, "port", "%lld is not a TCP port",
                          (long long)cfg.port);
     else if (cfg.max_restarts < 0)

@@ -104,3 +104,13 @@ int listen_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len, struct l
     }
     return -EAFNOSUPPORT;
 }
+
+char *listen_addr_fdname(const struct listen_addr *a, char *out, size_t len)
+{
+    const char *host = a->family == AF_UNSPEC ? "" : a->host;
+    int n = snprintf(out, len, "%s_%s_%u", a->family == AF_INET6 ? "tcp6" : "tcp", host, a->port);
+    for (int i = 0; i < n && (size_t)i < len; i++)
+        if (out[i] == ':')
+            out[i] = '-';
+    return out;
+}

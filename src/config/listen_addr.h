@@ -28,3 +28,8 @@ socklen_t listen_addr_to_sockaddr(const struct listen_addr *a, int prefer_v6,
 
 /* Fills a listen_addr from a bound sockaddr. Returns 0 or -EAFNOSUPPORT. */
 int listen_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len, struct listen_addr *out);
+
+/* The address as a LISTEN_FDNAMES entry, which may not hold ':' (systemd's
+ * separator): "tcp_127.0.0.1_8080", "tcp6_--_443" (':' becomes '-'),
+ * "tcp_0.0.0.0_3000". Returns out. */
+char *listen_addr_fdname(const struct listen_addr *a, char *out, size_t len);

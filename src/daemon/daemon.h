@@ -47,6 +47,7 @@ struct app {
     int64_t created_at;             /* wall ms */
     struct listener_set *listeners; /* sup/listeners.h; NULL until the app has a socket */
     size_t n_insts;                 /* kept by the registry */
+    int served;                     /* some run of the app served its sockets (state.json) */
     struct app_triggers *triggers;  /* triggers/triggers.h; NULL when it has none */
     uint64_t mark;                  /* scratch for one pass over the registry (targets.c) */
 };
@@ -150,6 +151,12 @@ void daemon_instances_changed(struct daemon *d);
  * ended: binds the control socket, says ready, resurrects at boot. Called
  * once; later calls do nothing (main.c). */
 void daemon_adoption_settled(struct daemon *d);
+
+/* True when commands should wait for the app's runs to serve their
+ * sockets (docs/architecture.md, "Readiness"): it has `listen`, or it is a
+ * cluster app (the shim sees its sockets) with `port`, a PORT variable or
+ * an earlier run that served. A fork app's own sockets are not seen. */
+int app_expects_serving(const struct app *app);
 
 /* The status an instance shows: its supervisor's, or the daemon's own when
  * the link says more (adopting, lost, none). */

@@ -1,6 +1,7 @@
 /* kvcodec.c - structs on the kv wire (kvcodec.h). */
 #include "proto/kvcodec.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -12,9 +13,10 @@ static void *at(const void *obj, size_t offset)
 }
 
 /* Parses a whole decimal integer. */
+/* Plain decimal only: strtoll alone would take " 1", "+1" and " -1". */
 static int parse_i64(const char *s, int64_t *out)
 {
-    if (!s || !*s)
+    if (!s || !(isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]))))
         return -EPROTO;
     char *end;
     errno = 0;
@@ -27,7 +29,7 @@ static int parse_i64(const char *s, int64_t *out)
 
 static int parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || !*s || *s == '-')
+    if (!s || !isdigit((unsigned char)s[0]))
         return -EPROTO;
     char *end;
     errno = 0;

@@ -15,6 +15,7 @@ static const struct kvc_field fields[] = {
     KVC_FIELD(S, pid_start, KVC_U64),
     KVC_FIELD(S, run, KVC_I64),
     KVC_FIELD(S, ready, KVC_INT),
+    KVC_FIELD(S, serving, KVC_INT),
     KVC_FIELD(S, restarts, KVC_I64),
     KVC_FIELD(S, unstable_restarts, KVC_I64),
     KVC_FIELD(S, started_at, KVC_I64),

@@ -29,6 +29,7 @@ struct inst_snapshot {
     uint64_t pid_start; /* its start time (procfs.h), tells a recycled pid apart */
     int64_t run;        /* runs started by this supervisor */
     int ready;          /* the current run is ready */
+    int serving;        /* the current run was seen using its sockets (spec.h) */
     int64_t restarts, unstable_restarts;
     int64_t started_at; /* wall ms of the current run, 0 when none */
     int64_t created_at;

@@ -34,10 +34,12 @@ static const struct kvc_field fields[] = {
     KVC_FIELD(S, start_now, KVC_INT),
     KVC_FIELD(S, n_listen_fds, KVC_INT),
     KVC_FIELD(S, listen_fdnames, KVC_STR),
+    KVC_FIELD(S, pass_listen_fds, KVC_INT),
     KVC_FIELD(S, preload, KVC_STR),
     KVC_FIELD(S, readiness, KVC_INT),
     KVC_FIELD(S, listen_timeout_ms, KVC_I64),
     KVC_FIELD(S, node_ipc, KVC_INT),
+    KVC_FIELD(S, notify_path, KVC_STR),
     KVC_FIELD(S, cgroup, KVC_STR),
     KVC_FIELD(S, log_out, KVC_STR),
     KVC_FIELD(S, log_err, KVC_STR),
@@ -77,11 +79,19 @@ static int check(const struct inst_spec *s, const char **bad)
         return *bad = "kill_signal", -EINVAL;
     if (s->n_listen_fds < 0 || s->n_listen_fds > SPEC_MAX_LISTEN_FDS)
         return *bad = "n_listen_fds", -EINVAL;
-    if (s->readiness < READY_SPAWN || s->readiness > READY_EXPLICIT)
+    if ((unsigned)s->readiness > READY_EXPLICIT)
         return *bad = "readiness", -EINVAL;
-    if (s->kill_timeout_ms < 0 || s->listen_timeout_ms < 0 || s->min_uptime_ms < 0 ||
-        s->restart_delay_ms < 0 || s->exp_backoff_ms < 0 || s->log_retain < 0)
-        return *bad = "a duration or count", -EINVAL;
+    const struct {
+        const char *key;
+        int64_t value;
+    } non_negative[] = {
+        {"kill_timeout_ms", s->kill_timeout_ms}, {"listen_timeout_ms", s->listen_timeout_ms},
+        {"min_uptime_ms", s->min_uptime_ms},     {"restart_delay_ms", s->restart_delay_ms},
+        {"exp_backoff_ms", s->exp_backoff_ms},   {"log_retain", s->log_retain},
+    };
+    for (size_t i = 0; i < sizeof(non_negative) / sizeof(non_negative[0]); i++)
+        if (non_negative[i].value < 0)
+            return *bad = non_negative[i].key, -EINVAL;
     return 0;
 }
 

@@ -10,9 +10,10 @@
  *   stopping     kill_signal, kill_timeout_ms, shutdown_with_message
  *   carried over restarts, created_at (from a predecessor)
  *   start_now    start the app at once (else stay stopped)
- *   sockets      n_listen_fds inherited at fd 4.., listen_fdnames, preload
- *                (the socket-sharing shim)
- *   readiness    READY_* below, listen_timeout_ms, node_ipc
+ *   sockets      n_listen_fds inherited at fd 4.., listen_fdnames; pass_listen_fds:
+ *                the app gets them (LISTEN_FDS) or only the shim does, through
+ *                the broker (preload: the socket-sharing shim) - one way per app
+ *   readiness    READY_* below, listen_timeout_ms, node_ipc, notify_path
  *   cgroup       cgroup v2 directory for the app tree (optional)
  *   logs         log_* (logs/logger.h)
  *
@@ -26,11 +27,16 @@
 #include "base/strbuf.h"
 #include "proto/kv.h"
 
-/* When a run counts as ready (online). */
+/* When a run counts as ready (online); docs/architecture.md, "Readiness".
+ * Whatever the mode, a run is also marked *serving* once it is seen using
+ * its sockets: listen() on a shared socket (shim), waiting on an inherited
+ * one (sup/serve_probe.h), READY=1 or IPC 'ready'. A reload of an app whose
+ * runs serve waits for the replacement to serve. */
 enum readiness {
-    READY_SPAWN,    /* at once: the app runs */
-    READY_LISTEN,   /* listen() on a shared socket (shim), READY=1, or IPC 'ready' */
-    READY_EXPLICIT, /* READY=1 or IPC 'ready' only (wait_ready) */
+    READY_SPAWN,    /* at once: the app runs (no sockets handed to it) */
+    READY_SERVING,  /* at once, like PM2; serving is noted when it comes (shim apps) */
+    READY_LISTEN,   /* once serving (apps given LISTEN_FDS); missing listen_timeout: errored */
+    READY_EXPLICIT, /* READY=1 or IPC 'ready' only (wait_ready); missing it: errored */
 };
 
 #define SPEC_MAX_STOP_CODES 32
@@ -57,10 +63,12 @@ struct inst_spec {
     int start_now;
     int n_listen_fds;
     const char *listen_fdnames;
+    int pass_listen_fds;
     const char *preload;
     int readiness; /* enum readiness */
     int64_t listen_timeout_ms;
     int node_ipc;
+    const char *notify_path; /* NOTIFY_SOCKET's file; NULL: an abstract name */
     const char *cgroup;
     const char *log_out, *log_err, *log_combined;
     int log_time;

@@ -11,7 +11,7 @@
 struct app_env_extras {
     int n_listen_fds;
     const char *listen_fdnames;
-    const char *notify_socket; /* "@name" or NULL */
+    const char *notify_socket; /* a path, "@name", or NULL */
     const char *broker;        /* "@name" or NULL */
     const char *preload;       /* path or NULL */
     int node_channel_fd;       /* -1 when none */

@@ -161,8 +161,8 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
     if (strcmp(cmd, "listen") == 0) {
         handle_listen(s, c, &m);
     } else if (strcmp(cmd, "ready") == 0) {
-        if (s->spec.readiness == READY_LISTEN)
-            instance_mark_ready(&s->inst);
+        /* listen() on a shared socket: the run serves */
+        instance_mark_serving(&s->inst);
         reply(c, 1, NULL, -1);
     } else {
         reply(c, 0, "unknown command", -1);

@@ -43,6 +43,7 @@ static void add_snapshot(struct sup *s, struct strbuf *b)
         .pid_start = i->pid_start_time,
         .run = i->run,
         .ready = i->ready,
+        .serving = i->serving,
         .restarts = i->counters.restarts,
         .unstable_restarts = i->counters.unstable_restarts,
         .started_at = i->pid ? i->started_at : 0,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define RECHECK_MS 200
+#define PROBE_MS 100
 
 /* What a cell of the table does (see the table in instance.h). */
 enum action {
@@ -138,7 +139,9 @@ static void cancel_timers(struct instance *inst)
     ev_timer_cancel(inst->loop, inst->restart_timer);
     ev_timer_cancel(inst->loop, inst->recheck_timer);
     ev_timer_cancel(inst->loop, inst->ready_timer);
+    ev_timer_cancel(inst->loop, inst->probe_timer);
     inst->kill_timer = inst->restart_timer = inst->recheck_timer = inst->ready_timer = 0;
+    inst->probe_timer = 0;
 }
 
 static int64_t arm(struct instance *inst, int64_t ms, ev_timer_cb cb)
@@ -239,14 +242,32 @@ static void note(struct instance *inst, const char *what)
     inst->ops->note(inst, line);
 }
 
-/* A new run: LAUNCHING, ONLINE at once for readiness "spawn", or ERRORED
- * when it cannot start. */
+/* While a run has inherited sockets and was not seen serving: look every
+ * PROBE_MS, until listen_timeout. */
+static void on_probe_timer(struct ev_loop *loop, void *data)
+{
+    struct instance *inst = data;
+    (void)loop;
+    inst->probe_timer = 0;
+    if (!inst->pid || inst->serving)
+        return;
+    if (inst->ops->probe_serving && inst->ops->probe_serving(inst)) {
+        instance_mark_serving(inst);
+        return;
+    }
+    if (mono_ms() < inst->probe_until)
+        inst->probe_timer = arm(inst, PROBE_MS, on_probe_timer);
+}
+
+/* A new run: LAUNCHING, ONLINE at once for readiness "spawn" and "serving",
+ * or ERRORED when it cannot start. */
 static void run(struct instance *inst)
 {
     cancel_timers(inst);
     inst->exit_code = -1;
     inst->exit_signal = 0;
     inst->ready = 0;
+    inst->serving = 0;
     inst->run++;
     if (inst->ops->spawn(inst) < 0) {
         note(inst, inst->reason);
@@ -257,7 +278,11 @@ static void run(struct instance *inst)
     inst->started_at = wall_ms();
     inst->started_mono = mono_ms();
     inst->reason[0] = '\0';
-    if (inst->spec->readiness == READY_SPAWN) {
+    if (inst->spec->pass_listen_fds && inst->n_listen_fds && *inst->n_listen_fds > 0) {
+        inst->probe_until = inst->started_mono + inst->spec->listen_timeout_ms;
+        inst->probe_timer = arm(inst, PROBE_MS, on_probe_timer);
+    }
+    if (inst->spec->readiness == READY_SPAWN || inst->spec->readiness == READY_SERVING) {
         inst->ready = 1;
         set_state(inst, SUP_ONLINE);
         return;
@@ -459,9 +484,24 @@ void instance_reset_counters(struct instance *inst)
 
 void instance_mark_ready(struct instance *inst)
 {
-    if (inst->ready || !inst->pid)
+    if (!inst->pid)
         return;
-    instance_event(inst, EV_READY);
+    instance_mark_serving(inst);
+    if (!inst->ready)
+        instance_event(inst, EV_READY);
+}
+
+void instance_mark_serving(struct instance *inst)
+{
+    if (!inst->pid || inst->serving)
+        return;
+    inst->serving = 1;
+    ev_timer_cancel(inst->loop, inst->probe_timer);
+    inst->probe_timer = 0;
+    if (inst->spec->readiness == READY_LISTEN && !inst->ready)
+        instance_event(inst, EV_READY);
+    else if (inst->on_change)
+        inst->on_change(inst, inst->cb_data);
 }
 
 /* --- exits ---------------------------------------------------------------- */
@@ -476,6 +516,7 @@ static void forget_process(struct instance *inst)
     inst->pid = 0;
     inst->pid_start_time = 0;
     inst->ready = 0;
+    inst->serving = 0;
 }
 
 void instance_on_sigchld(struct instance *inst)

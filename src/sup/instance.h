@@ -1,3 +1,4 @@
+/* clang-format off */
 /* instance.h - the life of one app instance inside its supervisor, as an
  * explicit [state][event] table (s6-supervise's actions[][]).
  *
@@ -25,22 +26,23 @@
  * The table (instance.c, `transitions`), "-" = ignored, "=" = nothing to do
  * (the command returns -EALREADY):
  *
- *              START     STOP      RESTART   DELETE    READY   RDY_TMO  MAIN_EXIT TREE_EMPTY
- * KILL_TMR RST_TMR STOPPED    run*      =         run+      exit      -       -        -         -
- * -        - LAUNCHING  =         stop>S    stop>R+   stop>X    online  stop>E   crashed   - - -
- *   ONLINE     =         stop>S    stop>R+   stop>X    -       -        crashed   -          - -
- *   CLEANING   =         >S        >R+       >X        -       -        -         policy     kill -
- *   STOP>S     >R        =         >R+       >X        -       -        check     STOPPED    kill -
- *   STOP>R     =         >S        =+        >X        -       -        check     run        kill -
- *   STOP>X     refuse    refuse    refuse    =         -       -        check     exit       kill -
- *   STOP>E     >R        >S        >R+       >X        -       -        check     ERRORED    kill -
- *   WAITING    run       STOPPED   run+      exit      -       -        -         -          - run
- *   ERRORED    run*      STOPPED   run+      exit      -       -        -         -          - -
- *   EXITED     refuse    refuse    refuse    =         -       -        -         -          - -
+ *             START  STOP   RESTART DELETE READY  RDY_TMO MAIN_EXIT TREE_EMPTY KILL_TMR RST_TMR
+ * STOPPED     run*   =      run+    exit   -      -       -         -          -        -
+ * LAUNCHING   =      stop>S stop>R+ stop>X online stop>E  crashed   -          -        -
+ * ONLINE      =      stop>S stop>R+ stop>X -      -       crashed   -          -        -
+ * CLEANING    =      >S     >R+     >X     -      -       -         policy     kill     -
+ * STOP>S      >R     =      >R+     >X     -      -       check     STOPPED    kill     -
+ * STOP>R      =      >S     =       >X     -      -       check     run        kill     -
+ * STOP>X      refuse refuse refuse  =      -      -       check     exit       kill     -
+ * STOP>E      >R     >S     >R+     >X     -      -       check     ERRORED    kill     -
+ * WAITING     run    STOPPED run+   exit   -      -       -         -          -        run
+ * ERRORED     run*   STOPPED run+   exit   -      -       -         -          -        -
+ * EXITED      refuse refuse refuse  =      -      -       -         -          -        -
  *
- *   run: a new run (LAUNCHING, or ONLINE at once with readiness "spawn"; a
- *   failed exec is ERRORED); *: the unstable count and backoff start over;
- *   +: a user restart (counted, unstable count and backoff reset); stop>S:
+ *   run: a new run (LAUNCHING, or ONLINE at once with readiness "spawn"
+ *   or "serving", proto/spec.h; a failed exec is ERRORED); *: the unstable
+ *   count and backoff start over; +: a user restart (counted, unstable
+ *   count and backoff reset); stop>S:
  *   stop signal to the whole tree, kill timer, STOP_TO_STOPPED (>R, >X, >E
  *   likewise, or just the new target when already stopping); crashed:
  *   CLEANING when leftovers of the tree still run, else policy; policy: the
@@ -53,6 +55,7 @@
  * through struct instance_ops, so the unit tests drive every cell of the
  * table with fakes (tests/unit/test_instance.c). Every state change calls
  * on_change, which the control module turns into a snapshot for daemons. */
+/* clang-format on */
 #pragma once
 
 #include <stdint.h>
@@ -113,6 +116,8 @@ struct instance_ops {
     size_t (*tree_count)(struct instance *inst);
     /* Writes a line of our own into the app's error log. */
     void (*note)(struct instance *inst, const char *line);
+    /* Is the run waiting on the sockets it inherited (serve_probe.h)? */
+    int (*probe_serving)(struct instance *inst);
 };
 
 extern const struct instance_ops instance_real_ops;
@@ -139,13 +144,15 @@ struct instance {
     int64_t started_at;   /* wall ms of the current run */
     int64_t started_mono; /* monotonic ms of the current run */
     int ready;            /* readiness reported for the current run */
+    int serving;          /* the current run was seen using its sockets */
     struct restart_counters counters;
     int exit_code; /* last exit: code, or -1 when killed by exit_signal */
     int exit_signal;
     int64_t last_exit_at;
     char reason[256]; /* why errored / last notable event */
 
-    int64_t kill_timer, restart_timer, recheck_timer, ready_timer;
+    int64_t kill_timer, restart_timer, recheck_timer, ready_timer, probe_timer;
+    int64_t probe_until; /* mono ms: the probe gives up (listen_timeout) */
 
     instance_cb on_change;
     instance_cb on_exit; /* delete finished: the supervisor should exit */
@@ -174,8 +181,13 @@ int instance_signal(struct instance *inst, int sig);
 /* Clears restart counters (drover reset). */
 void instance_reset_counters(struct instance *inst);
 
-/* The current run reported readiness (READY). */
+/* The current run reported readiness (READY=1, IPC 'ready'): READY, and
+ * serving. */
 void instance_mark_ready(struct instance *inst);
+
+/* The current run uses its sockets (listen() through the shim, or the
+ * probe saw it wait on them): serving; READY too in mode READY_LISTEN. */
+void instance_mark_serving(struct instance *inst);
 
 /* Reaps children; call on SIGCHLD (MAIN_EXIT, TREE_EMPTY). */
 void instance_on_sigchld(struct instance *inst);

@@ -9,11 +9,13 @@
 #include "sup/app_env.h"
 #include "sup/instance.h"
 #include "sup/node_ipc.h"
+#include "sup/serve_probe.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The app's tree, with the log compressor (our own helper) kept out. */
@@ -29,7 +31,9 @@ static int real_spawn(struct instance *inst)
     tree_prepare_run(&inst->tree);
     struct spawn_fd fds[3 + SPEC_MAX_LISTEN_FDS + 1];
     size_t n = 0;
-    int n_listen = inst->n_listen_fds ? *inst->n_listen_fds : 0;
+    /* one way per app: the sockets at fd 3.. with LISTEN_FDS, or only
+     * through the shim's broker */
+    int n_listen = inst->n_listen_fds && s->pass_listen_fds ? *inst->n_listen_fds : 0;
     fds[n++] = (struct spawn_fd){-1, 0};
     fds[n++] = (struct spawn_fd){inst->out_w, 1};
     fds[n++] = (struct spawn_fd){inst->err_w, 2};
@@ -116,6 +120,18 @@ static size_t real_tree_count(struct instance *inst)
     return tree_count(app_tree(inst));
 }
 
+static int real_probe_serving(struct instance *inst)
+{
+    ino_t inodes[SPEC_MAX_LISTEN_FDS];
+    size_t n = 0;
+    for (int i = 0; inst->n_listen_fds && i < *inst->n_listen_fds && n < SPEC_MAX_LISTEN_FDS; i++) {
+        struct stat st;
+        if (fstat(inst->listen_fds[i], &st) == 0)
+            inodes[n++] = st.st_ino;
+    }
+    return n > 0 && serve_probe(app_tree(inst), inodes, n);
+}
+
 static void real_note(struct instance *inst, const char *line)
 {
     logger_note(inst->logger, LOG_STREAM_ERR, line);
@@ -127,4 +143,5 @@ const struct instance_ops instance_real_ops = {
     .kill_tree = real_kill_tree,
     .tree_count = real_tree_count,
     .note = real_note,
+    .probe_serving = real_probe_serving,
 };

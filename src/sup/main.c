@@ -55,8 +55,7 @@ static void on_instance_exit(struct instance *inst, void *data)
 static void on_ipc_ready(void *data)
 {
     struct sup *s = data;
-    if (s->spec.readiness != READY_SPAWN)
-        instance_mark_ready(&s->inst);
+    instance_mark_ready(&s->inst);
 }
 
 static void on_ipc_message(void *data, const char *json)
@@ -78,7 +77,7 @@ int sup_add_listen_fd(struct sup *s, int fd)
     char text[96] = "brokered";
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
         listen_addr_from_sockaddr((struct sockaddr *)&ss, len, &a) == 0)
-        listen_addr_format(&a, text, sizeof(text));
+        listen_addr_fdname(&a, text, sizeof(text));
     size_t used = strlen(s->listen_fdnames);
     snprintf(s->listen_fdnames + used, sizeof(s->listen_fdnames) - used, "%s%s", used ? ":" : "",
              text);

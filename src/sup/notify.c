@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -66,30 +67,77 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events, void *dat
     }
 }
 
-int notify_open(struct sup *s)
+/* Binds the socket at the spec's path. Returns 0 or a negative errno (the
+ * caller falls back to an abstract name). The home is private (0700): an
+ * app running as another user could not reach a path in it, so it gets the
+ * abstract name, which needs no permission (senders are checked by pid). */
+static int bind_path(struct sup *s, int fd)
+{
+    const char *path = s->spec.notify_path;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (s->spec.set_ids && (uid_t)s->spec.uid != geteuid())
+        return -EACCES;
+    if (!path || strlen(path) >= sizeof(addr.sun_path) || strlen(path) >= sizeof(s->notify_name))
+        return -ENAMETOOLONG;
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return neg_errno();
+    mode_t old = umask(0177);
+    int r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+    umask(old);
+    if (r < 0)
+        return neg_errno();
+    snprintf(s->notify_name, sizeof(s->notify_name), "%s", path);
+    s->notify_bound_path = 1;
+    return 0;
+}
+
+static int new_socket(void)
 {
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return neg_errno();
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    int n =
-        snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "drover.%d.notify", (int)getpid());
-    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
-    int r;
-    if (bind(fd, (struct sockaddr *)&addr, len) < 0 ||
-        (r = ev_io_add(s->loop, fd, EV_READ, on_readable, s)) < 0) {
-        r = neg_errno();
+    return fd;
+}
+
+int notify_open(struct sup *s)
+{
+    int fd = new_socket();
+    if (fd < 0)
+        return fd;
+    int r = bind_path(s, fd);
+    if (r < 0) {
+        /* a path too long for sun_path or out of the app's reach: an
+         * abstract name (sd_notify in C, Go and Python take it; some
+         * libraries, like Ruby's sd_notify gem, do not) */
+        close(fd);
+        if ((fd = new_socket()) < 0)
+            return fd;
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        int n = snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "drover.%d.notify",
+                         (int)getpid());
+        socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+        if (bind(fd, (struct sockaddr *)&addr, len) < 0) {
+            r = neg_errno();
+            close(fd);
+            return r;
+        }
+        snprintf(s->notify_name, sizeof(s->notify_name), "@%s", addr.sun_path + 1);
+    }
+    if ((r = ev_io_add(s->loop, fd, EV_READ, on_readable, s)) < 0) {
         close(fd);
         return r;
     }
     s->notify_fd = fd;
-    snprintf(s->notify_name, sizeof(s->notify_name), "@%s", addr.sun_path + 1);
     return 0;
 }
 
 void notify_close(struct sup *s)
 {
     ev_io_close(s->loop, &s->notify_fd);
+    if (s->notify_bound_path)
+        unlink(s->spec.notify_path);
+    s->notify_bound_path = 0;
 }

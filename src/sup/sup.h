@@ -47,7 +47,8 @@ struct sup {
     int exiting;
     /* readiness and socket sharing (notify.h, broker.h, node_ipc.h) */
     int notify_fd;
-    char notify_name[64];
+    char notify_name[108];
+    int notify_bound_path; /* notify_name is a file to remove */
     char notify_status[200];
     int broker_fd;
     char broker_name[64];

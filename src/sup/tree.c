@@ -160,6 +160,16 @@ static size_t collect(const struct proc_tree *t, struct member **outp)
     return n;
 }
 
+size_t tree_pids(const struct proc_tree *t, pid_t *out, size_t max)
+{
+    struct member *m;
+    size_t n = collect(t, &m);
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = m[i].pid;
+    free(m);
+    return n < max ? n : max;
+}
+
 size_t tree_count(const struct proc_tree *t)
 {
     struct member *m;

@@ -35,6 +35,10 @@ void tree_prepare_run(struct proc_tree *t);
 /* Removes the cgroup directory (when empty) and closes fds. */
 void tree_destroy(struct proc_tree *t);
 
+/* Stores the pids of the live processes of the tree (at most max) in out;
+ * returns how many. */
+size_t tree_pids(const struct proc_tree *t, pid_t *out, size_t max);
+
 /* Counts live (non-zombie) processes in the tree. */
 size_t tree_count(const struct proc_tree *t);
 

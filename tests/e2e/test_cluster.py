@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -62,7 +63,9 @@ def test_listen_fds_app_and_fdnames(drover, app):
     assert {p["status"] for p in drover.procs()} == {"online"}
     assert len(serving_pids(port)) >= 1
     out = open(drover.log_path("lfd", "out", 0)).read()
-    assert f"names 127.0.0.1:{port}" in out and "family AF_INET" in out
+    # systemd's separator is ":": names hold none
+    assert f"names tcp_127.0.0.1_{port}\n" in out or f"names tcp_127.0.0.1_{port} " in out, out
+    assert "family AF_INET" in out
 
 
 def test_static_binary_without_the_contract_fails_loudly(drover, app, tmpdir_path):
@@ -195,7 +198,7 @@ def test_crashed_worker_queue_keeps_connections(drover, app):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-def test_root_daemon_binds_privileged_port_workers_run_as_user(drover, app):
+def test_root_daemon_binds_privileged_port_workers_run_as_user(drover, app, request):
     nobody = pwd.getpwnam("nobody")
     port = None
     for cand in range(700, 1000):
@@ -209,7 +212,14 @@ def test_root_daemon_binds_privileged_port_workers_run_as_user(drover, app):
         finally:
             s.close()
     assert port
-    drover.run("start", app("http_node.js"), "-i", "2", "--name", "priv", "--user", "nobody",
+    # the checkout may sit where nobody cannot read (a home directory)
+    public = tempfile.mkdtemp(prefix="drover-public-")
+    request.addfinalizer(lambda: shutil.rmtree(public, ignore_errors=True))
+    os.chmod(public, 0o755)
+    script = os.path.join(public, "http_node.js")
+    shutil.copy(app("http_node.js"), script)
+    os.chmod(script, 0o644)
+    drover.run("start", script, "-i", "2", "--name", "priv", "--user", "nobody",
                "--listen", f"127.0.0.1:{port}", "--env", f"PORT={port}", "--env",
                "HOST=127.0.0.1")
     procs = drover.procs()
@@ -222,7 +232,9 @@ def test_root_daemon_binds_privileged_port_workers_run_as_user(drover, app):
     assert serving_pids(port) <= {p["pid"] for p in procs}
 
 
-def test_readiness_timeout_is_a_failure(drover, app, tmpdir_path):
+def test_server_that_never_listens_fails_the_start(drover, app, tmpdir_path):
+    # a cluster app with a PORT is expected to serve: start waits for it to
+    # listen and says so when it does not; the instance itself is online (PM2)
     port = free_port()
     broken = os.path.join(tmpdir_path, "broken")
     open(broken, "w").close()
@@ -230,9 +242,34 @@ def test_readiness_timeout_is_a_failure(drover, app, tmpdir_path):
                    f"PORT={port}", "--env", f"NEVER_READY_FILE={broken}", "--listen-timeout",
                    "1000", check=False)
     assert r.returncode != 0
-    p = drover.proc("never")
+    assert "did not listen within listen_timeout" in r.stderr, r.stderr
+    p = drover.json("describe", "never")[0]
+    assert p["status"] == "online" and p["serving"] is False, p
+
+
+def test_worker_that_never_listens_is_online_at_once(drover, app):
+    # a queue consumer run with -i: online as soon as it runs (PM2), and a
+    # reload replaces it without waiting for a listen() that never comes
+    t0 = time.monotonic()
+    drover.run("start", app("sleeper.sh"), "-i", "2", "--name", "worker")
+    assert time.monotonic() - t0 < 5
+    procs = [p for p in drover.procs() if p["name"] == "worker"]
+    assert [p["status"] for p in procs] == ["online", "online"]
+    old = {p["pid"] for p in procs}
+    drover.run("reload", "worker")
+    new = {p["pid"] for p in drover.procs() if p["name"] == "worker"}
+    assert new and not (new & old)
+
+
+def test_configured_listen_that_is_never_served_is_errored(drover, app, tmpdir_path):
+    # sockets handed over with LISTEN_FDS: online only once served
+    port = free_port()
+    r = drover.run("start", app("sleeper.sh"), "--name", "deaf", "--listen", str(port),
+                   "--listen-timeout", "1000", check=False)
+    assert r.returncode != 0
+    p = drover.proc("deaf")
     assert p["status"] == "errored", p
-    assert "listen_timeout" in p["reason"]
+    assert "listen_timeout" in drover.json("describe", "deaf")[0]["reason"]
 
 
 def test_wait_ready_node_ipc(drover, app):
@@ -298,3 +335,24 @@ def test_ipv6_app(drover, app):
     time.sleep(1.0)
     load.stop()
     assert load.errors == [] and load.served > 0, load.report()
+
+
+@pytest.mark.parametrize("how", ["accept", "select", "poll", "epoll"])
+def test_listen_fds_app_without_sd_notify_is_online_once_it_serves(drover, app, how):
+    # an unmodified server on LISTEN_FDS sends no READY=1 and never calls
+    # listen(): online once it is seen waiting on its socket, and a reload
+    # hands over only then (STARTUP_S makes a gap if it did not wait)
+    port = free_port()
+    t0 = time.monotonic()
+    drover.run("start", app("fd3_server.py"), "-i", "2", "--name", "fd3", "--listen",
+               f"127.0.0.1:{port}", "--env", f"WAIT={how}", "--env", "STARTUP_S=1")
+    assert time.monotonic() - t0 >= 0.9, "online before it served"
+    procs = drover.json("describe", "fd3")
+    assert all(p["status"] == "online" and p["serving"] for p in procs), procs
+    load = under_load(port, 0.5, threads=4)
+    drover.run("reload", "fd3")
+    time.sleep(0.5)
+    load.stop()
+    print(how, load.report())
+    assert load.errors == [], load.report()
+    assert len(load.by_pid) >= 3, load.report()

@@ -121,7 +121,13 @@ def drover_cgroup_base(home):
         for line in f:
             if line.startswith("0::"):
                 own = line.strip()[3:]
-    return os.path.join(mnt + ("" if own == "/" else own), "drover-%016x" % fnv1a(home))
+    # paths_home_key: the home's path, device and inode
+    try:
+        st = os.stat(home)
+    except OSError:
+        return None
+    key = fnv1a(f"{home}|{st.st_dev}|{st.st_ino}")
+    return os.path.join(mnt + ("" if own == "/" else own), "drover-%016x" % key)
 
 
 def remove_cgroup_tree(path, timeout=3):
@@ -238,7 +244,9 @@ class Hostile:
             kill_pids(self.pids)
         wait_until(lambda: not pids_with_env(f"HOSTILE_TAG={self.tag}".encode()), 10,
                    what="tagged processes gone")
-        remove_cgroup_tree(drover_cgroup_base(self.home))
+        base = drover_cgroup_base(self.home)
+        if base:
+            remove_cgroup_tree(base)
 
 
 @pytest.fixture

@@ -195,7 +195,7 @@ static void check_semantics(json_t *o)
         FUZZ_CHECK(cron_parse(s, &e, why, sizeof(why)) == 0, "cron_restart '%s': %s", s, why);
     }
     if (json_object_get(o, "port"))
-        check_int("port", json_object_get(o, "port"), 1, 65535);
+        check_int("port", json_object_get(o, "port"), 0, 65535);
     FUZZ_CHECK(cfg.max_restarts >= 0, "negative max_restarts");
     FUZZ_CHECK(cfg.retain >= 0, "negative retain");
     FUZZ_CHECK(cfg.max_instances >= 1 && cfg.max_instances <= CFG_HARD_MAX_INSTANCES,

@@ -309,7 +309,7 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
     const struct app_config *c = &inst->app->cfg;
     struct inst_spec sp = {0};
     struct strv argv = {0}, envp = {0};
-    char sock[4096], cgroup[4200], preload[4200];
+    char sock[4096], cgroup[4200], preload[4200], notify[4200];
     int r;
 
     snprintf(err, errlen, "cannot build the instance spec");
@@ -374,11 +374,25 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
     }
     /* cluster apps, and any app whose sockets the daemon holds, get the
      * socket-sharing shim and are ready when they listen() */
-    int managed = c->exec_mode == EXEC_CLUSTER || json_array_size(c->listen) > 0;
-    if (managed && inst_preload_path(d, preload, sizeof(preload)) == 0)
+    /* readiness, the rule (docs/architecture.md): wait_ready waits for the
+     * app's word; sockets configured with `listen` are handed over as
+     * LISTEN_FDS and the run is online once seen serving them; a cluster app
+     * without `listen` gets its sockets through the shim and is online at
+     * once, like PM2 (a worker that never listens is not an error), with
+     * serving noted when it listens; anything else is online at once */
+    int configured = json_array_size(c->listen) > 0;
+    int shim = c->exec_mode == EXEC_CLUSTER || configured;
+    if (shim && inst_preload_path(d, preload, sizeof(preload)) == 0)
         sp.preload = preload;
-    sp.readiness = c->wait_ready ? READY_EXPLICIT : managed ? READY_LISTEN : READY_SPAWN;
+    sp.pass_listen_fds = configured;
+    sp.readiness = c->wait_ready ? READY_EXPLICIT
+                   : configured  ? READY_LISTEN
+                   : shim        ? READY_SERVING
+                                 : READY_SPAWN;
     sp.listen_timeout_ms = c->listen_timeout_ms;
+    snprintf(notify, sizeof(notify), "%s/%lld.%lld.sock", d->paths.notify_dir, (long long)inst->id,
+             (long long)p->gen);
+    sp.notify_path = notify;
     int is_node = interp && strcmp(interp, "node") == 0;
     sp.node_ipc = is_node || c->wait_ready || c->shutdown_with_message;
 

@@ -211,7 +211,7 @@ int listeners_for_slot(const struct app *app, int slot, int *fds, int max, char 
             continue;
         fds[n++] = l->fd;
         char text[96];
-        listen_addr_format(&l->addr, text, sizeof(text));
+        listen_addr_fdname(&l->addr, text, sizeof(text));
         int w = snprintf(names + used, names_len - used, "%s%s", used ? ":" : "", text);
         if (w > 0 && used + (size_t)w < names_len)
             used += (size_t)w;

@@ -45,7 +45,8 @@ int listeners_get(struct app *app, const struct listen_addr *addr, int v6only, i
                   char *err, size_t errlen);
 
 /* The fds an instance in slot receives, in a stable order, with their
- * LISTEN_FDNAMES (colon-separated, e.g. "127.0.0.1:8080:3000"). Returns the
+ * LISTEN_FDNAMES (colon-separated names without colons, e.g.
+ * "tcp_127.0.0.1_8080:tcp6_--_443", listen_addr_fdname). Returns the
  * count (at most max). */
 int listeners_for_slot(const struct app *app, int slot, int *fds, int max, char *names,
                        size_t names_len);

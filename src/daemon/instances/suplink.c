@@ -115,6 +115,10 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
             l->inst->snap = snap;
             l->inst->link_state = LINK_UP;
         }
+        if (l->inst && snap.serving && !l->inst->app->served) {
+            l->inst->app->served = 1;
+            daemon_persist(l->d);
+        }
     } else if (!kv_get(&m, "reply")) {
         log_warn("supervisor %d sent a state without %s", (int)l->sup_pid, bad ? bad : "?");
     }

@@ -82,8 +82,13 @@ static void check_settled(struct task *t, const struct inst *in)
     }
     if (!came_up_since(t, in))
         return;
-    if ((st == STATUS_ONLINE && in->snap.ready) || st == STATUS_WAITING || st == STATUS_STOPPED ||
-        st == STATUS_ERRORED)
+    if (st == STATUS_ONLINE && in->snap.ready) {
+        /* online; an app that serves is waited for until it does */
+        if (in->snap.serving || !app_expects_serving(in->app))
+            finish(t, TASK_OK, NULL);
+        return;
+    }
+    if (st == STATUS_WAITING || st == STATUS_STOPPED || st == STATUS_ERRORED)
         finish(t, st == STATUS_ERRORED ? TASK_FAILED : TASK_OK, NULL);
 }
 
@@ -149,7 +154,8 @@ static void advance_reload(struct daemon *d, struct task *t, struct inst *in)
             return;
         }
         const struct inst_snapshot *s = suplink_snap(t->repl);
-        if (s->status == STATUS_ONLINE && s->ready) {
+        if (s->status == STATUS_ONLINE && s->ready &&
+            (s->serving || !app_expects_serving(in->app))) {
             take_over(d, t, in);
             return;
         }
@@ -339,8 +345,13 @@ static void advance(struct daemon *d, struct task *t, int64_t now)
             [TASK_STOP] = "stop",     [TASK_DELETE] = "exit",   [TASK_REQUEST] = "answer",
             [TASK_RELOAD] = "reload", [TASK_SWAP] = "start",
         };
-        finish(t, TASK_TIMED_OUT, "%s (id %lld) did not %s in time (status %s)", in->app->name,
-               (long long)in->id, what[t->kind], status_name(inst_status(in)));
+        if (inst_status(in) == STATUS_ONLINE && in->snap.ready && !in->snap.serving)
+            finish(t, TASK_TIMED_OUT,
+                   "%s (id %lld) is online but did not listen within listen_timeout (%lld ms)",
+                   in->app->name, (long long)in->id, (long long)in->app->cfg.listen_timeout_ms);
+        else
+            finish(t, TASK_TIMED_OUT, "%s (id %lld) did not %s in time (status %s)", in->app->name,
+                   (long long)in->id, what[t->kind], status_name(inst_status(in)));
     }
 }
 

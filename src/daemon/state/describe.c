@@ -31,6 +31,7 @@ json_t *describe_inst(const struct daemon *d, const struct inst *in)
     json_object_set_new(o, "sup_pid", json_integer(in->link ? s->sup_pid : 0));
     json_object_set_new(o, "status", json_string(status_name(inst_status(in))));
     json_object_set_new(o, "ready", json_boolean(s->ready));
+    json_object_set_new(o, "serving", json_boolean(s->serving));
     json_object_set_new(o, "restarts", json_integer(s->restarts));
     json_object_set_new(o, "unstable_restarts", json_integer(s->unstable_restarts));
     json_object_set_new(o, "started_at", running ? json_integer(s->started_at) : json_null());

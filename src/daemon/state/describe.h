@@ -30,4 +30,3 @@ void describe_into(const struct daemon *d, json_t *reply, struct inst **insts, s
  * status restarts uptime_ms cpu memory), for every instance: a tenth of the
  * full description's size with many apps. */
 json_t *describe_all_brief(const struct daemon *d);
-

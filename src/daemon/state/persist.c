@@ -62,10 +62,11 @@ static void write_state(struct daemon *d)
     for (size_t a = 0; a < reg->n_apps; a++) {
         const struct app *app = reg->apps[a];
         size_t pos = app_pos(reg, app);
-        json_array_append_new(
-            apps, json_pack("{s:s, s:O, s:O, s:I, s:O}", "name", app->name, "config", app->cfg.json,
-                            "base_env", app->base_env ? app->base_env : json_null(), "created_at",
-                            (json_int_t)app->created_at, "instances", insts[pos]));
+        json_array_append_new(apps, json_pack("{s:s, s:O, s:O, s:I, s:O, s:b}", "name", app->name,
+                                              "config", app->cfg.json, "base_env",
+                                              app->base_env ? app->base_env : json_null(),
+                                              "created_at", (json_int_t)app->created_at,
+                                              "instances", insts[pos], "served", app->served));
     }
     for (size_t i = 0; i < reg->n_apps; i++)
         json_decref(insts[i]);
@@ -134,6 +135,7 @@ static void load_app(struct daemon *d, json_t *ja)
                                        json_integer_value(json_object_get(ja, "created_at")));
     if (!app)
         return;
+    app->served = json_is_true(json_object_get(ja, "served"));
     json_t *be = json_object_get(ja, "base_env");
     app->base_env = json_is_object(be) ? json_incref(be) : NULL;
     size_t i;

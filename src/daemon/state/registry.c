@@ -221,6 +221,15 @@ void registry_free(struct registry *r)
     memset(r, 0, sizeof(*r));
 }
 
+int app_expects_serving(const struct app *app)
+{
+    const struct app_config *c = &app->cfg;
+    if (json_array_size(c->listen) > 0)
+        return 1;
+    return c->exec_mode == EXEC_CLUSTER &&
+           (app->served || c->port > 0 || json_object_get(c->env, "PORT") != NULL);
+}
+
 enum inst_status inst_status(const struct inst *inst)
 {
     switch (inst->link_state) {
