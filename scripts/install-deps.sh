@@ -12,7 +12,7 @@ set -eu
 build_pkgs="gcc make meson ninja-build pkg-config musl-tools libjansson-dev libyaml-dev zlib1g-dev"
 run_pkgs="nodejs python3"
 # wrk: `make test` runs the benchmark harness in smoke mode (bench/run.sh --smoke)
-test_pkgs="libcmocka-dev python3-pytest clang libclang-rt-14-dev valgrind iproute2 util-linux procps psmisc ruby wrk"
+test_pkgs="libcmocka-dev python3-pytest clang libclang-rt-14-dev valgrind iproute2 util-linux procps psmisc ruby puma wrk"
 bench_pkgs="wrk nginx haproxy gnuplot-nox"
 
 case "${1:-build}" in

@@ -16,6 +16,39 @@ int path_join(char *out, const char *dir, const char *name)
     return (n < 0 || n >= PATH_MAX) ? -ENAMETOOLONG : 0;
 }
 
+void path_normalize(const char *in, char *out, size_t len)
+{
+    size_t n = 0;
+    if (len < 2) {
+        if (len)
+            out[0] = '\0';
+        return;
+    }
+    out[n++] = '/';
+    const char *p = in;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *end = strchrnul(p, '/');
+        size_t part = (size_t)(end - p);
+        if (part == 0 || (part == 1 && p[0] == '.')) {
+            /* nothing */
+        } else if (part == 2 && p[0] == '.' && p[1] == '.') {
+            while (n > 1 && out[n - 1] != '/')
+                n--;
+            if (n > 1)
+                n--; /* the slash before the dropped component */
+        } else if (n + (n > 1) + part < len) {
+            if (n > 1)
+                out[n++] = '/';
+            memcpy(out + n, p, part);
+            n += part;
+        }
+        p = end;
+    }
+    out[n] = '\0';
+}
+
 /* out = a + "/" + b, or just a when b is empty */
 static int set_path(char *out, const char *a, const char *b)
 {
@@ -86,6 +119,7 @@ int paths_resolve(struct drover_paths *p)
         return r;
 
     if ((r = path_join(p->logs, p->home, "logs")) < 0 ||
+        (r = path_join(p->pids, p->home, "pids")) < 0 ||
         (r = path_join(p->daemon_sock, p->run, "daemon.sock")) < 0 ||
         (r = path_join(p->sup_dir, p->run, "sup")) < 0 ||
         (r = path_join(p->notify_dir, p->run, "notify")) < 0)
@@ -113,12 +147,10 @@ static int ensure_dir(const char *path, mode_t mode)
 int paths_ensure(const struct drover_paths *p)
 {
     int r;
-    /* run and run/notify may be traversed (never listed) by apps running as
-     * another user, to reach their own notify socket (0600, theirs) */
     if ((r = ensure_dir(p->home, 0700)) < 0 || (r = ensure_dir(p->run, 0700)) < 0 ||
         (r = ensure_dir(p->sup_dir, 0700)) < 0 || (r = ensure_dir(p->notify_dir, 0700)) < 0)
         return r;
-    if ((r = mkdir_p(p->logs, 0755)) < 0)
+    if ((r = mkdir_p(p->logs, 0755)) < 0 || (r = mkdir_p(p->pids, 0755)) < 0)
         return r;
     return 0;
 }

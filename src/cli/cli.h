@@ -71,3 +71,21 @@ int cmd_cleardump(struct cli *c);
 int cmd_startup(struct cli *c);
 int cmd_unstartup(struct cli *c);
 int cmd_version(struct cli *c);
+
+/* Listings in PM2's forms (cmd_listing.c): ls with --sort and -m, prettylist,
+ * id. */
+int cmd_ls(struct cli *c);
+int cmd_prettylist(struct cli *c);
+int cmd_id(struct cli *c);
+
+/* Through an app's supervisor (cmd_send.c): a line to its stdin, its
+ * environment. */
+int cmd_send(struct cli *c);
+int cmd_env(struct cli *c);
+
+/* ecosystem|init [simple]: a sample ecosystem.config.js (cmd_init.c). */
+int cmd_init(struct cli *c);
+
+/* More of PM2's verbs (cmd_admin.c): usage examples, reloadLogs quietly. */
+int cmd_examples(struct cli *c);
+int cmd_reload_logs_silently(struct cli *c);

@@ -11,12 +11,14 @@
 #include "spawn/spawn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,16 +26,19 @@
 
 extern char **environ;
 
+static pid_t lock_holder(const struct cli *c);
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-/* Starts droverd detached and waits for its "ready" on a pipe. A daemon
- * that lost the lock race exits without writing: the caller then simply
- * connects to the winner. */
-static int start_daemon(struct cli *c)
+/* Starts droverd and waits for its "ready" on a pipe. A daemon that lost
+ * the lock race exits without writing: the caller then simply connects to
+ * the winner. Detached (its own session, output to daemon.log), or in the
+ * foreground of this CLI (its log on our stderr; *pid_out set). */
+static int spawn_daemon(struct cli *c, int foreground, pid_t *pid_out)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/droverd", c->exe_dir);
@@ -55,8 +60,9 @@ static int start_daemon(struct cli *c)
             envp[k++] = environ[i];
     envp[k++] = "DROVER_READY_FD=3";
     envp[k] = NULL;
-    char *argv[] = {"droverd", NULL};
-    struct spawn_fd fds[] = {{-1, 0}, {-1, 1}, {-1, 2}, {p[1], 3}};
+    char *argv[] = {"droverd", foreground ? "--foreground" : NULL, NULL};
+    struct spawn_fd fds[] = {
+        {-1, 0}, {foreground ? 1 : -1, 1}, {foreground ? 2 : -1, 2}, {p[1], 3}};
     struct spawn_opts o = {
         .file = path,
         .argv = argv,
@@ -64,7 +70,7 @@ static int start_daemon(struct cli *c)
         .cwd = "/",
         .fds = fds,
         .n_fds = 4,
-        .new_session = 1,
+        .new_session = 1, /* a ^C to the CLI's group never reaches it */
     };
     pid_t pid;
     const char *step;
@@ -76,9 +82,12 @@ static int start_daemon(struct cli *c)
         fprintf(stderr, "drover: error: cannot start %s (%s): %s\n", path, step, strerror(-r));
         return r;
     }
+    if (pid_out)
+        *pid_out = pid;
     /* "ready\n" when it serves; EOF when it exits first (it lost the race
      * for the lock to another daemon, which the caller then reaches) */
     char buf[16];
+    ssize_t got = 0;
     struct pollfd pfd = {.fd = p[0], .events = POLLIN};
     int64_t deadline = mono_ms() + DAEMON_START_TIMEOUT_MS;
     while (mono_ms() < deadline) {
@@ -86,11 +95,42 @@ static int start_daemon(struct cli *c)
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr > 0)
-            (void)!read(p[0], buf, sizeof(buf));
+            got = read(p[0], buf, sizeof(buf));
         break;
     }
     close(p[0]);
-    return 0;
+    return got > 0 ? 0 : -ESRCH;
+}
+
+static int start_daemon(struct cli *c)
+{
+    int r = spawn_daemon(c, 0, NULL);
+    return r == -ESRCH ? 0 : r;
+}
+
+int client_start_foreground_daemon(struct cli *c, pid_t *pid)
+{
+    *pid = 0;
+    int fd = unix_connect(c->paths.daemon_sock, 1);
+    if (fd >= 0 || lock_holder(c)) {
+        if (fd >= 0)
+            close(fd);
+        fprintf(stderr,
+                "drover: note: a daemon already runs for %s: --no-daemon attaches to "
+                "it\n",
+                c->paths.home);
+        return -EEXIST;
+    }
+    int r = paths_ensure(&c->paths);
+    if (r == 0)
+        r = spawn_daemon(c, 1, pid);
+    if (r < 0) {
+        if (*pid > 0)
+            waitpid(*pid, NULL, 0);
+        *pid = 0;
+        fprintf(stderr, "drover: error: the daemon did not start: %s\n", strerror(-r));
+    }
+    return r;
 }
 
 /* How long the CLI waits for a sign of life from the daemon: to connect,
@@ -199,20 +239,27 @@ static int connect_daemon(struct cli *c, int autostart, int64_t deadline)
     }
 }
 
-/* Puts each process's app config back (they travel once per app). */
+/* Puts each process's app config (and inherited environment, when the
+ * request asked for it) back: they travel once per app. */
 static void attach_configs(json_t *reply)
 {
     json_t *apps = json_object_get(reply, "apps");
+    json_t *envs = json_object_get(reply, "base_envs");
     if (!json_is_object(apps))
         return;
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(reply, "processes"), i, p)
     {
-        json_t *config = json_object_get(apps, json_string_value(json_object_get(p, "name")));
+        const char *name = json_string_value(json_object_get(p, "name"));
+        json_t *config = json_object_get(apps, name);
+        json_t *env = json_object_get(envs, name);
         if (config)
             json_object_set(p, "config", config);
+        if (env)
+            json_object_set(p, "base_env", env);
     }
+    json_object_del(reply, "base_envs");
     json_object_del(reply, "apps");
 }
 
@@ -222,6 +269,10 @@ int client_request(struct cli *c, json_t *req, int autostart, json_t **reply)
     /* a silent action shows no table: spare the daemon the process list */
     if (c->silent && !c->json && !json_object_get(req, "quiet"))
         json_object_set_new(req, "quiet", json_true());
+    /* targets may be script paths, relative to where the user stands */
+    char cwd[PATH_MAX];
+    if (json_object_get(req, "targets") && !json_object_get(req, "cwd") && getcwd(cwd, sizeof(cwd)))
+        json_object_set_new(req, "cwd", json_string(cwd));
     char *text = json_dumps(req, JSON_COMPACT);
     if (!text)
         return -ENOMEM;

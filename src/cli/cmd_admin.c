@@ -1,7 +1,8 @@
 /* cmd_admin.c - verbs about the daemon: ping, kill, update, reloadLogs,
- * flush, version, help. */
+ * flush, version, help (also `help pm2`: every PM2 verb), examples. */
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/pm2_verbs.h"
 #include "config/options.h"
 
 #include <errno.h>
@@ -98,6 +99,12 @@ int cmd_reload_logs(struct cli *c)
     return 0;
 }
 
+int cmd_reload_logs_silently(struct cli *c)
+{
+    c->silent = 1;
+    return cmd_reload_logs(c);
+}
+
 int cmd_flush(struct cli *c)
 {
     json_t *req = json_pack("{s:s}", "cmd", "flush");
@@ -133,13 +140,18 @@ static const char *const usage_text =
     "  scale <app> <N|+N|-N>\n"
     "  startOrRestart|startOrReload <ecosystem file> [--only a,b] [--env name]\n"
     "  reset <target>...   sendSignal <signal> <target>...\n"
+    "  send <target> <line>    write a line to the app's stdin\n"
     "listings (all take --json):\n"
-    "  ls|list|status|l|ps     the process table\n"
-    "  jlist                   the process list in pm2 jlist's JSON shape\n"
+    "  ls|list|status|l|ps [--sort <field>[:asc|desc]] [-m|--mini-list]\n"
+    "                          the process table, sorted by name (fields: name, namespace,\n"
+    "                          id, pid, cpu, memory, uptime, status, restarts)\n"
+    "  jlist, prettylist       the process list in pm2 jlist's JSON shape (indented)\n"
     "  describe|desc|info|show <target>\n"
-    "  pid [target]\n"
+    "  env <target>            the environment an instance runs with (KEY: value)\n"
+    "  pid [target]   id <name>\n"
     "logs:\n"
-    "  logs [target] [--lines N] [--nostream] [--out|--err] [--json] [--timestamp] [--raw]\n"
+    "  logs [target] [--lines N] [--nostream] [--out|--err] [--raw] [--json|--format]\n"
+    "       [--timestamp [format]] [--highlight <text>]\n"
     "  flush [target]  reloadLogs\n"
     "persistence and boot:\n"
     "  save [--force]  resurrect  cleardump\n"
@@ -147,10 +159,32 @@ static const char *const usage_text =
     "daemon:\n"
     "  ping  kill  update (replace the daemon binary, apps keep running)\n"
     "other:\n"
-    "  help [options]  version\n"
+    "  ecosystem|init [simple] write a sample ecosystem.config.js here\n"
+    "  help [options|pm2]  examples  version\n"
     "\n"
     "global options: --json, --no-color, -s/--silent\n"
     "state lives in $DROVER_HOME (default ~/.local/state/drover)\n";
+
+static const char *const examples_text =
+    "drover usage examples:\n"
+    "\n"
+    "  drover start app.js --name api -i max      every CPU, one port, any program\n"
+    "  drover start \"gunicorn app:wsgi\" -i 4 --listen 8000\n"
+    "  drover start ecosystem.config.js --env production\n"
+    "  drover reload api                          zero downtime\n"
+    "  drover scale api +2\n"
+    "  drover ls --sort memory:desc\n"
+    "  drover logs api --lines 100 --timestamp\n"
+    "  drover send 0 \"reload-config\"              a line to the app's stdin\n"
+    "  drover save && drover startup              come back at boot (systemd)\n"
+    "  drover update                              new daemon binary, apps keep running\n";
+
+int cmd_examples(struct cli *c)
+{
+    (void)c;
+    fputs(examples_text, stdout);
+    return 0;
+}
 
 int cmd_help(struct cli *c)
 {
@@ -165,6 +199,11 @@ int cmd_help(struct cli *c)
                 snprintf(flags, sizeof(flags), "%s", d->flag);
             printf("  %-26s %-28s %s\n", d->key, flags, d->help);
         }
+        return 0;
+    }
+    if (c->argc > 0 && !strcmp(c->argv[0], "pm2")) {
+        /* the verb section of docs/pm2-migration.md */
+        pm2_verbs_markdown(stdout);
         return 0;
     }
     fputs(usage_text, stdout);

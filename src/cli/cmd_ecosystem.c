@@ -9,39 +9,28 @@
  * included: a variable removed from the file is gone after the restart);
  * --update-env also replaces the base environment (the shell's variables)
  * with this CLI's. A target that is not a file goes to the plain verbs
- * (cmd_process.c), except restart/reload --update-env, which re-applies the
- * stored configs with this shell's environment. */
+ * (cmd_actions.c); `start` with no target at all starts
+ * ./ecosystem.config.js, as in PM2. */
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/start_args.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* True when the command's arguments name an ecosystem file (values of
- * --env and --only are not candidates). */
+#define DEFAULT_ECOSYSTEM_FILE "ecosystem.config.js"
+
+/* True when the first target of the command is an ecosystem file. */
 static int names_ecosystem_file(const struct cli *c)
 {
-    for (int i = 0; i < c->argc; i++) {
-        const char *a = c->argv[i];
-        if (!strcmp(a, "--"))
-            return 0;
-        if (!strcmp(a, "--env") || !strcmp(a, "--only")) {
-            i++;
-            continue;
-        }
-        if ((a[0] != '-' || !strcmp(a, "-")) && start_is_ecosystem_file(a))
-            return 1;
-    }
-    return 0;
-}
-
-static int has_flag(const struct cli *c, const char *flag)
-{
-    for (int i = 0; i < c->argc && strcmp(c->argv[i], "--"); i++)
-        if (!strcmp(c->argv[i], flag))
-            return 1;
-    return 0;
+    struct start_request sr;
+    if (start_args_parse_quiet(c->argc, c->argv, &sr) != 0)
+        return 0;
+    int file = sr.target && start_is_ecosystem_file(sr.target);
+    start_request_free(&sr);
+    return file;
 }
 
 static const char *done_message(const char *mode)
@@ -94,51 +83,46 @@ static int apply_file(struct cli *c, const char *mode)
     return send_apply(c, req, mode);
 }
 
-/* restart/reload <targets> --update-env: the stored configs again, with
- * this shell's environment as the new base environment (PM2 semantics). */
-static int update_env_targets(struct cli *c, const char *mode)
+/* True when the arguments hold no word but option values. */
+static int no_target(const struct cli *c)
 {
-    json_t *targets = json_array();
-    for (int i = 0; i < c->argc; i++) {
-        const char *a = c->argv[i];
-        if (!strcmp(a, "--update-env"))
-            continue;
-        if (a[0] == '-' && a[1]) {
-            json_decref(targets);
-            return cli_usage("unknown option '%s' for %s", a, c->verb);
-        }
-        json_array_append_new(targets, json_string(a));
-    }
-    if (json_array_size(targets) == 0) {
-        json_decref(targets);
-        return cli_usage("%s needs a target: a name, an id, a namespace or all", c->verb);
-    }
-    json_t *req = json_pack("{s:s, s:s, s:o, s:o, s:b}", "cmd", "apply", "mode", mode, "targets",
-                            targets, "env", start_cli_environment(), "update_env", 1);
-    return send_apply(c, req, mode);
+    struct start_request sr;
+    if (start_args_parse_quiet(c->argc, c->argv, &sr) != 0)
+        return 0;
+    int none = json_array_size(sr.targets) == 0;
+    start_request_free(&sr);
+    return none;
 }
 
 int cmd_start_any(struct cli *c)
 {
-    return names_ecosystem_file(c) ? apply_file(c, "start") : cmd_start(c);
+    if (names_ecosystem_file(c))
+        return apply_file(c, "start");
+    if (no_target(c) && access(DEFAULT_ECOSYSTEM_FILE, F_OK) == 0) {
+        /* PM2: `start` alone starts ./ecosystem.config.js */
+        char **argv = calloc((size_t)c->argc + 2, sizeof(char *));
+        if (!argv)
+            return cli_error("out of memory");
+        argv[0] = DEFAULT_ECOSYSTEM_FILE;
+        memcpy(argv + 1, c->argv, (size_t)c->argc * sizeof(char *));
+        struct cli fc = *c;
+        fc.argv = argv;
+        fc.argc = c->argc + 1;
+        int r = apply_file(&fc, "start");
+        free(argv);
+        return r;
+    }
+    return cmd_start(c);
 }
 
 int cmd_restart_any(struct cli *c)
 {
-    if (names_ecosystem_file(c))
-        return apply_file(c, "restart");
-    if (has_flag(c, "--update-env"))
-        return update_env_targets(c, "restart");
-    return cmd_restart(c);
+    return names_ecosystem_file(c) ? apply_file(c, "restart") : cmd_restart(c);
 }
 
 int cmd_reload_any(struct cli *c)
 {
-    if (names_ecosystem_file(c))
-        return apply_file(c, "reload");
-    if (has_flag(c, "--update-env"))
-        return update_env_targets(c, "reload");
-    return cmd_reload(c);
+    return names_ecosystem_file(c) ? apply_file(c, "reload") : cmd_reload(c);
 }
 
 int cmd_stop_any(struct cli *c)

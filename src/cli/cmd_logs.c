@@ -1,5 +1,5 @@
-/* cmd_logs.c - `drover logs [target] [--lines N] [--nostream] [--out|--err]
- * [--json] [--timestamp[=FORMAT]] [--raw]`.
+/* cmd_logs.c - `drover logs [target] [options]` (cli/logs_args.h): PM2's
+ * prefixed lines, --raw, --json objects or --format key=value lines.
  *
  * Reads the log files itself (never the daemon): the files of the target
  * come from state.json (logs/log_sources.h), the last N lines of each are
@@ -9,9 +9,9 @@
  * pass every second catches what inotify cannot see (a directory created
  * later, a full event queue). See docs/logs.md. */
 #include "base/fdutil.h"
-#include "base/parse.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
+#include "cli/logs_args.h"
 #include "logs/line_format.h"
 #include "logs/log_reader.h"
 #include "logs/log_sources.h"
@@ -30,31 +30,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LOGS_DEFAULT_LINES 15               /* like PM2 */
-#define LOGS_MAX_LINES 100000000            /* --lines above this is refused */
-#define LOGS_PASS_BUDGET (4u << 20)         /* bytes per file per pass */
-#define LOGS_FULL_PASS_MS 1000              /* every file is checked this often */
-#define LOGS_MAX_FILES 8192                 /* files followed at most */
-#define LOGS_STATE_MAX (256u << 20)         /* state.json larger than this is refused */
-#define LOGS_DEFAULT_TS "%Y-%m-%dT%H:%M:%S" /* --timestamp without a format */
+#define LOGS_PASS_BUDGET (4u << 20) /* bytes per file per pass */
+#define LOGS_FULL_PASS_MS 1000      /* every file is checked this often */
+#define LOGS_MAX_FILES 8192         /* files followed at most */
+#define LOGS_STATE_MAX (256u << 20) /* state.json larger than this is refused */
 #define LOGS_WATCH_MASK                                                                            \
     (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE)
 
 #define COLOR_OUT "\033[32m"
 #define COLOR_ERR "\033[31m"
 #define COLOR_RESET "\033[0m"
+#define COLOR_HIGHLIGHT "\033[100m" /* PM2's bgBlackBright */
+#define COLOR_HIGHLIGHT_END "\033[49m"
 
 struct logs;
-
-struct logs_opts {
-    const char *target;
-    unsigned lines;
-    int nostream;
-    unsigned streams; /* LOG_SOURCES_* */
-    int raw;
-    int json;
-    const char *ts_format; /* NULL: no --timestamp */
-};
 
 /* One followed file. */
 struct tracked {
@@ -139,6 +128,39 @@ static void emit_json(struct logs *L, struct tracked *t, const char *line, size_
     out("}\n", 2);
 }
 
+/* The line's text, with --highlight's text marked when colours are on. */
+static void out_text(struct logs *L, const char *line, size_t len)
+{
+    const char *p = line, *end = line + len;
+    while (L->o.highlight && L->c->color && p < end) {
+        const char *hit = memmem(p, (size_t)(end - p), L->o.highlight, L->o.highlight_len);
+        if (!hit)
+            break;
+        out(p, (size_t)(hit - p));
+        out(COLOR_HIGHLIGHT, strlen(COLOR_HIGHLIGHT));
+        out(hit, L->o.highlight_len);
+        out(COLOR_HIGHLIGHT_END, strlen(COLOR_HIGHLIGHT_END));
+        p = hit + L->o.highlight_len;
+    }
+    out(p, (size_t)(end - p));
+}
+
+/* --format: PM2's key=value line head (only message= with --raw). */
+static void out_format_head(struct logs *L, struct tracked *t)
+{
+    if (!L->o.raw) {
+        char head[96];
+        out("timestamp=", 10);
+        out(L->ts, L->ts_len);
+        out(" app=", 5);
+        out(t->src.app_name, strlen(t->src.app_name));
+        int n = snprintf(head, sizeof(head), " id=%lld type=%s ", (long long)t->src.id,
+                         t->src.stream == LOG_STREAM_ERR ? "error" : "out");
+        out(head, (size_t)n);
+    }
+    out("message=", 8);
+}
+
 static void on_line(void *ctx, const char *line, size_t len, enum line_end end)
 {
     struct tracked *t = ctx;
@@ -147,7 +169,9 @@ static void on_line(void *ctx, const char *line, size_t len, enum line_end end)
         emit_json(L, t, line, len, end);
         return;
     }
-    if (!t->mid_line) {
+    if (!t->mid_line && L->o.format) {
+        out_format_head(L, t);
+    } else if (!t->mid_line) {
         if (!L->o.raw)
             out(t->prefix, t->prefix_len);
         if (L->o.ts_format) {
@@ -155,7 +179,7 @@ static void on_line(void *ctx, const char *line, size_t len, enum line_end end)
             out(": ", 2);
         }
     }
-    out(line, len);
+    out_text(L, line, len);
     /* a piece of a line longer than the reader keeps: the rest follows */
     t->mid_line = end == LINE_END_SPLIT;
     if (!t->mid_line)
@@ -434,57 +458,6 @@ static int follow(struct logs *L)
 
 /* --- the verb --- */
 
-static int parse_opts(struct cli *c, struct logs_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->target = "all";
-    o->lines = LOGS_DEFAULT_LINES;
-    o->streams = LOG_SOURCES_BOTH;
-    o->json = c->json;
-    int have_target = 0;
-    for (int i = 0; i < c->argc; i++) {
-        const char *a = c->argv[i];
-        const char *lines = NULL;
-        if (!strcmp(a, "--lines")) {
-            if (i + 1 >= c->argc)
-                return cli_usage("--lines needs a number");
-            lines = c->argv[++i];
-        } else if (!strncmp(a, "--lines=", 8)) {
-            lines = a + 8;
-        } else if (!strcmp(a, "--nostream")) {
-            o->nostream = 1;
-        } else if (!strcmp(a, "--out")) {
-            o->streams = LOG_SOURCES_OUT;
-        } else if (!strcmp(a, "--err")) {
-            o->streams = LOG_SOURCES_ERR;
-        } else if (!strcmp(a, "--raw")) {
-            o->raw = 1;
-        } else if (!strcmp(a, "--timestamp")) {
-            o->ts_format = LOGS_DEFAULT_TS;
-        } else if (!strncmp(a, "--timestamp=", 12)) {
-            static char pm2_format[LINE_FORMAT_TS_MAX];
-            o->ts_format = a[12] ? a + 12 : LOGS_DEFAULT_TS;
-            /* PM2's "YYYY-MM-DD HH:mm:ss" (no '%') */
-            if (!strchr(o->ts_format, '%') &&
-                line_format_pm2_date(o->ts_format, pm2_format, sizeof(pm2_format)) == 0)
-                o->ts_format = pm2_format;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage("logs: unknown option '%s'", a);
-        } else if (have_target++) {
-            return cli_usage("logs: one target at most (a name, an id, a namespace or all)");
-        } else {
-            o->target = a;
-        }
-        int64_t n;
-        if (lines && parse_int64(lines, 0, LOGS_MAX_LINES, &n) < 0)
-            return cli_usage("--lines: expected a number from 0 to %d, got '%s'", LOGS_MAX_LINES,
-                             lines);
-        if (lines)
-            o->lines = (unsigned)n;
-    }
-    return 0;
-}
-
 static int print_once(struct logs *L)
 {
     stamp_now(L);
@@ -504,7 +477,7 @@ int cmd_logs(struct cli *c)
 {
     static char outbuf[64 * 1024];
     struct logs L = {.c = c, .ifd = -1, .home_wd = -1};
-    int r = parse_opts(c, &L.o);
+    int r = logs_args_parse(c, &L.o);
     if (r)
         return r;
     if (path_join(L.state_path, c->paths.home, "state.json") < 0)

@@ -1,11 +1,10 @@
-/* cmd_process.c - verbs that act on apps: start, stop, restart, delete,
- * reset, sendSignal, and the listings ls, jlist, describe, pid. */
+/* cmd_process.c - sendSignal, and the listings ls, jlist, describe, pid
+ * (the verbs that act on apps are in cmd_actions.c). */
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/pm2_shape.h"
 #include "cli/render.h"
-#include "cli/start_args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,102 +66,6 @@ static int collect_targets(struct cli *c, json_t *targets, int allow_none)
     return 0;
 }
 
-static int simple_action(struct cli *c, const char *cmd, const char *done)
-{
-    json_t *targets = json_array();
-    int r = collect_targets(c, targets, 0);
-    if (r) {
-        json_decref(targets);
-        return r;
-    }
-    json_t *req = json_pack("{s:s, s:o}", "cmd", cmd, "targets", targets);
-    json_t *reply;
-    r = client_request(c, req, 1, &reply);
-    json_decref(req);
-    if (r < 0)
-        return 1;
-    r = cli_report(c, reply, done);
-    json_decref(reply);
-    return r;
-}
-
-/* `drover start <name|id|all>` of apps the daemon knows (PM2 does this when
- * the target is no file). Returns -1 when the daemon knows no such app. */
-static int start_known(struct cli *c, const char *target)
-{
-    json_t *req = json_pack("{s:s, s:[s]}", "cmd", "start", "targets", target);
-    json_t *reply;
-    int r = client_request(c, req, 1, &reply);
-    json_decref(req);
-    if (r < 0)
-        return 1;
-    const char *err = json_string_value(json_object_get(reply, "error"));
-    if (!json_is_true(json_object_get(reply, "ok")) && err && strstr(err, "not found")) {
-        json_decref(reply);
-        return -1;
-    }
-    r = cli_report(c, reply, "started");
-    json_decref(reply);
-    return r;
-}
-
-static int is_plain_word(const char *s)
-{
-    return *s && !strpbrk(s, "/ \t") && !start_is_ecosystem_file(s);
-}
-
-int cmd_start(struct cli *c)
-{
-    struct start_request sr;
-    int r = start_args_parse(c, c->argc, c->argv, &sr);
-    if (r)
-        return r;
-    if (is_plain_word(sr.target) && access(sr.target, F_OK) != 0 &&
-        json_object_size(sr.overrides) == 0 && json_array_size(sr.extra_args) == 0) {
-        r = start_known(c, sr.target);
-        if (r >= 0) {
-            start_request_free(&sr);
-            return r;
-        }
-    }
-    json_t *apps = start_build_apps(c, &sr);
-    if (!apps) {
-        start_request_free(&sr);
-        return 1;
-    }
-    json_t *req =
-        json_pack("{s:s, s:o, s:o}", "cmd", "start", "apps", apps, "env", start_cli_environment());
-    json_t *reply;
-    r = client_request(c, req, 1, &reply);
-    json_decref(req);
-    start_request_free(&sr);
-    if (r < 0)
-        return 1;
-    r = cli_report(c, reply, "started");
-    json_decref(reply);
-    return r;
-}
-
-int cmd_stop(struct cli *c)
-{
-    return simple_action(c, "stop", "stopped");
-}
-
-int cmd_restart(struct cli *c)
-{
-    return simple_action(c, "restart", "restarted");
-}
-
-int cmd_delete(struct cli *c)
-{
-    return simple_action(c, "delete", "deleted");
-}
-
-int cmd_reset(struct cli *c)
-{
-    return simple_action(c, "reset", "counters reset");
-}
-
 int cmd_send_signal(struct cli *c)
 {
     if (c->argc < 2)
@@ -220,7 +123,8 @@ int cmd_list(struct cli *c)
 
 int cmd_jlist(struct cli *c)
 {
-    json_t *reply = list_request(c, 0);
+    json_t *reply =
+        client_call(c, json_pack("{s:s, s:b, s:b}", "cmd", "list", "brief", 0, "base_env", 1));
     if (!reply)
         return 1;
     json_t *shaped = pm2_shape_list(json_object_get(reply, "processes"));

@@ -23,18 +23,22 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* {"apps": [...]}, [...] or {...one app...} -> array (new reference). */
+/* {"apps": [...]}, {"pm2": [...]} (PM2's older name), [...] or {...one
+ * app...} -> array (new reference). */
 static json_t *apps_of(json_t *root, const char *path)
 {
     if (json_is_array(root))
         return json_incref(root);
     if (json_is_object(root)) {
         json_t *apps = json_object_get(root, "apps");
+        if (!apps)
+            apps = json_object_get(root, "pm2");
         if (json_is_array(apps))
             return json_incref(apps);
         if (json_is_object(apps))
             return json_pack("[O]", apps);
-        if (json_object_get(root, "script"))
+        if (json_object_get(root, "script") || json_object_get(root, "cmd") ||
+            json_object_get(root, "command"))
             return json_pack("[O]", root);
     }
     cli_error("%s: expected {\"apps\": [...]}", path);
@@ -120,8 +124,9 @@ static json_t *load_file(const char *path, const char *real)
     return root;
 }
 
-json_t *ecosystem_load(const char *path, char *base_dir, size_t len)
+json_t *ecosystem_load(const char *path, char *base_dir, size_t len, json_t **deploy)
 {
+    *deploy = NULL;
     json_t *root;
     if (strcmp(path, "-") == 0) {
         if (!getcwd(base_dir, len)) {
@@ -156,10 +161,15 @@ json_t *ecosystem_load(const char *path, char *base_dir, size_t len)
             return NULL;
     }
     json_t *apps = apps_of(root, path);
+    json_t *d = json_is_object(root) ? json_object_get(root, "deploy") : NULL;
+    if (apps && json_is_object(d))
+        *deploy = json_incref(d);
     json_decref(root);
     if (apps && json_array_size(apps) > MAX_ECOSYSTEM_APPS) {
         cli_error("%s: too many apps (at most %d)", path, MAX_ECOSYSTEM_APPS);
         json_decref(apps);
+        json_decref(*deploy);
+        *deploy = NULL;
         return NULL;
     }
     return apps;

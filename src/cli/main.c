@@ -1,8 +1,10 @@
 /* main.c - drover, the command-line client. Parses the verb (PM2's names
- * and aliases) and global options, then runs the verb (cmd_*.c). */
+ * and aliases) and global options, then runs the verb (cmd_*.c). A PM2
+ * verb drover does not run gets its one-line answer (pm2_verbs.h). */
 #include "base/log.h"
 #include "base/paths.h"
 #include "cli/cli.h"
+#include "cli/pm2_verbs.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -21,12 +23,16 @@ static const struct {
     {"delete", cmd_delete_any},
     {"del", cmd_delete_any},
     {"reset", cmd_reset},
-    {"ls", cmd_list},
-    {"list", cmd_list},
-    {"status", cmd_list},
-    {"l", cmd_list},
-    {"ps", cmd_list},
+    {"ls", cmd_ls},
+    {"list", cmd_ls},
+    {"status", cmd_ls},
+    {"l", cmd_ls},
+    {"ps", cmd_ls},
     {"jlist", cmd_jlist},
+    {"prettylist", cmd_prettylist},
+    {"id", cmd_id},
+    {"env", cmd_env},
+    {"send", cmd_send},
     {"describe", cmd_describe},
     {"desc", cmd_describe},
     {"info", cmd_describe},
@@ -35,10 +41,13 @@ static const struct {
     {"ping", cmd_ping},
     {"kill", cmd_kill},
     {"update", cmd_update},
+    {"updatePM2", cmd_update},
     {"sendSignal", cmd_send_signal},
     {"reloadLogs", cmd_reload_logs},
+    {"reloadLogsSilently", cmd_reload_logs_silently},
     {"flush", cmd_flush},
     {"logs", cmd_logs},
+    {"log", cmd_logs},
     {"reload", cmd_reload_any},
     {"gracefulReload", cmd_reload_any},
     {"scale", cmd_scale},
@@ -51,6 +60,9 @@ static const struct {
     {"cleardump", cmd_cleardump},
     {"startup", cmd_startup},
     {"unstartup", cmd_unstartup},
+    {"ecosystem", cmd_init},
+    {"init", cmd_init},
+    {"examples", cmd_examples},
     {"help", cmd_help},
     {"version", cmd_version},
 };
@@ -149,5 +161,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         if (!strcmp(verbs[i].name, c.verb))
             return verbs[i].fn(&c);
+    const struct pm2_verb *pm2 = pm2_verb_find(c.verb);
+    if (pm2 && pm2->status != PM2_VERB_SAME)
+        return pm2_verb_answer(pm2, c.verb);
     return cli_usage("unknown command '%s' (see: drover help)", c.verb);
 }

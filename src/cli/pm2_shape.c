@@ -1,7 +1,9 @@
 /* pm2_shape.c - `pm2 jlist` compatibility. */
 #include "cli/pm2_shape.h"
 
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 static json_t *get_or_null(json_t *o, const char *k)
 {
@@ -18,12 +20,40 @@ json_t *pm2_shape_process(json_t *p)
     json_int_t pid = json_integer_value(json_object_get(p, "pid"));
     json_t *started = json_object_get(p, "started_at");
 
+    /* what the app got: the environment it inherited (jlist asks for it),
+     * minus filter_env, then its own */
     json_t *env = json_object();
+    json_t *base = json_object_get(p, "base_env");
+    json_t *filter = json_object_get(config, "filter_env");
+    const char *k;
+    json_t *v;
+    if (json_is_object(base) && !json_is_true(filter)) {
+        json_object_foreach(base, k, v)
+        {
+            size_t i;
+            json_t *part;
+            int drop = 0;
+            json_array_foreach(filter, i, part) drop |= json_is_string(part) &&
+                                                        *json_string_value(part) &&
+                                                        strstr(k, json_string_value(part)) != NULL;
+            if (!drop)
+                json_object_set(env, k, v);
+        }
+    }
     json_t *cenv = json_object_get(config, "env");
     if (json_is_object(cenv))
         json_object_update(env, cenv);
 
+    /* PM2's pm2_env holds the app's whole configuration; the fields below
+     * are what it derives (and names differently) */
     json_t *pm2_env = json_object();
+    const char *key;
+    json_t *value;
+    json_object_foreach(config, key, value)
+    {
+        if (strcmp(key, "env") && strncmp(key, "env_", 4))
+            json_object_set(pm2_env, key, value);
+    }
     json_object_set(pm2_env, "name", json_object_get(p, "name"));
     json_object_set(pm2_env, "namespace", json_object_get(p, "namespace"));
     json_object_set(pm2_env, "pm_id", json_object_get(p, "id"));
@@ -41,15 +71,20 @@ json_t *pm2_shape_process(json_t *p)
     json_object_set_new(pm2_env, "pm_out_log_path", get_or_null(p, "log_out"));
     json_object_set_new(pm2_env, "pm_err_log_path", get_or_null(p, "log_err"));
     json_object_set_new(pm2_env, "pm_log_path", get_or_null(p, "log_combined"));
+    json_object_set_new(pm2_env, "pm_pid_path", get_or_null(p, "pid_file"));
+    const struct passwd *pw = getpwuid(geteuid());
+    json_object_set_new(pm2_env, "username", pw ? json_string(pw->pw_name) : json_null());
     json_object_set_new(pm2_env, "exec_interpreter", get_or_null(p, "interpreter"));
     json_object_set_new(pm2_env, "interpreter", get_or_null(p, "interpreter"));
     json_t *ia = json_object_get(config, "interpreter_args");
     json_object_set_new(pm2_env, "node_args", ia ? json_incref(ia) : json_array());
     json_object_set_new(pm2_env, "args", get_or_null(p, "args"));
-    json_object_set_new(pm2_env, "autorestart",
-                        json_incref(json_object_get(config, "autorestart")
-                                        ? json_object_get(config, "autorestart")
-                                        : json_true()));
+    static const char *const true_by_default[] = {"autorestart", "autostart", "treekill",
+                                                  "vizion",      "pmx",       "automation"};
+    for (size_t t = 0; t < sizeof(true_by_default) / sizeof(true_by_default[0]); t++) {
+        json_t *set = json_object_get(config, true_by_default[t]);
+        json_object_set_new(pm2_env, true_by_default[t], set ? json_incref(set) : json_true());
+    }
     json_t *watch = json_object_get(config, "watch");
     json_object_set_new(pm2_env, "watch", watch ? json_incref(watch) : json_false());
     json_object_set_new(pm2_env, "instance_var",

@@ -1,6 +1,7 @@
 /* render.c - the ls table and describe output. */
 #include "cli/render.h"
 #include "base/timeutil.h"
+#include "cli/proc_sort.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +44,15 @@ static void line(const size_t *w, const char *l, const char *m, const char *r)
 }
 
 void render_table(const struct cli *c, json_t *processes)
+{
+    json_t *sorted = json_copy(processes);
+    if (sorted)
+        proc_sort_apply(sorted, &PROC_SORT_BY_NAME);
+    render_table_ordered(c, sorted ? sorted : processes);
+    json_decref(sorted);
+}
+
+void render_table_ordered(const struct cli *c, json_t *processes)
 {
     static const char *const head[COLS] = {"id", "name",   "mode", "pid", "uptime",
                                            "↺",  "status", "cpu",  "mem"};
@@ -103,6 +113,39 @@ void render_table(const struct cli *c, json_t *processes)
     }
     line(w, "└", "┴", "┘");
     free(cells);
+}
+
+void render_mini(const struct cli *c, json_t *processes)
+{
+    size_t i;
+    json_t *p;
+    if (json_array_size(processes) == 0)
+        printf("no processes (start one with: drover start <script>)\n");
+    json_array_foreach(processes, i, p)
+    {
+        char buf[64];
+        const char *status = json_string_value(json_object_get(p, "status"));
+        json_int_t pid = json_integer_value(json_object_get(p, "pid"));
+        json_t *watch = json_object_get(json_object_get(p, "config"), "watch");
+        const char *err_log = json_string_value(json_object_get(p, "log_err"));
+        printf("+--- %s%s%s\n", c->color ? "\033[1m" : "",
+               json_string_value(json_object_get(p, "name")), c->color ? "\033[0m" : "");
+        printf("namespace : %s\n", json_string_value(json_object_get(p, "namespace")));
+        printf("pid : %lld\n", (long long)pid);
+        printf("id : %lld\n", (long long)json_integer_value(json_object_get(p, "id")));
+        printf("status : %s\n", status ? status : "?");
+        printf("mode : %s\n", json_string_value(json_object_get(p, "mode")));
+        printf("restarted : %lld\n", (long long)json_integer_value(json_object_get(p, "restarts")));
+        if (pid > 0)
+            format_duration_short(json_integer_value(json_object_get(p, "uptime_ms")), buf,
+                                  sizeof(buf));
+        printf("uptime : %s\n", pid > 0 ? buf : "0");
+        format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")), buf,
+                           sizeof(buf));
+        printf("memory usage : %s\n", buf);
+        printf("error log : %s\n", err_log ? err_log : "(off)");
+        printf("watching : %s\n\n", watch && !json_is_false(watch) ? "yes" : "no");
+    }
 }
 
 static void kv(const char *key, const char *fmt, ...) PRINTF_LIKE(2, 3);

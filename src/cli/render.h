@@ -8,8 +8,16 @@
 
 #include "cli/cli.h"
 
-/* Prints the process table (a note when there is none). */
+/* Prints the process table (a note when there is none), sorted by name as
+ * PM2 does (proc_sort.h): the table after every action. */
 void render_table(const struct cli *c, json_t *processes);
+
+/* The same, in the order of processes (`ls --sort`). */
+void render_table_ordered(const struct cli *c, json_t *processes);
+
+/* Prints PM2's mini list (`ls -m`): a few "key : value" lines per
+ * process, each block headed "+--- <name>". Needs the full objects. */
+void render_mini(const struct cli *c, json_t *processes);
 
 /* Prints one process in detail. */
 void render_describe(const struct cli *c, json_t *proc);

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,37 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* Set while start_args_parse_quiet runs: no notice, no usage message. */
+static int parse_quiet;
+
+static int usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+static int usage(const char *fmt, ...)
+{
+    if (parse_quiet)
+        return 2;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return cli_usage("%s", msg);
+}
+
+static void note(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+static void note(const char *fmt, ...)
+{
+    if (parse_quiet)
+        return;
+    va_list ap;
+    fputs("drover: note: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
 
 json_t *start_cli_environment(void)
 {
@@ -47,6 +80,7 @@ int start_is_ecosystem_file(const char *path)
 
 void start_request_free(struct start_request *req)
 {
+    json_decref(req->targets);
     json_decref(req->overrides);
     json_decref(req->env_vars);
     json_decref(req->extra_args);
@@ -54,9 +88,137 @@ void start_request_free(struct start_request *req)
     memset(req, 0, sizeof(*req));
 }
 
+/* PM2's other spellings of a flag of the option table. */
+static const char *flag_alias(const char *flag)
+{
+    static const char *const aliases[][2] = {
+        {"--cron-restart", "--cron"},
+    };
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (!strcmp(flag, aliases[i][0]))
+            return aliases[i][1];
+    return flag;
+}
+
+/* Flags of `pm2 startup` PM2 accepts anywhere: a notice, their value
+ * skipped. */
+static int startup_flag(const char *flag, int *takes_value)
+{
+    static const struct {
+        const char *flag;
+        int value;
+    } flags[] = {{"--hp", 1}, {"--service-name", 1}, {"--wait-ip", 0}};
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        if (!strcmp(flag, flags[i].flag)) {
+            *takes_value = flags[i].value;
+            return 1;
+        }
+    return 0;
+}
+
+static int next_is_value(int i, int argc, char **argv)
+{
+    return i + 1 < argc && argv[i + 1][0] != '-' && strcmp(argv[i + 1], "--") != 0;
+}
+
+/* Appends value to the array at key, one item per comma-separated part
+ * ("--watch src,lib", "--listen 3000,4000"). */
+static void append_value(json_t *overrides, const char *key, const char *value)
+{
+    json_t *have = json_object_get(overrides, key);
+    if (!json_is_array(have)) {
+        json_t *arr = json_array();
+        if (json_is_string(have))
+            json_array_append(arr, have);
+        json_object_set_new(overrides, key, arr);
+        have = arr;
+    }
+    char *copy = strdup(value), *save = NULL;
+    for (char *part = copy ? strtok_r(copy, ",", &save) : NULL; part;
+         part = strtok_r(NULL, ",", &save))
+        json_array_append_new(have, json_string(part));
+    free(copy);
+}
+
+/* --env NAME, --env KEY=VALUE and --only a,b. Returns 0 or a usage code. */
+static int parse_env_or_only(struct start_request *req, const char *flag, const char *value)
+{
+    if (!strcmp(flag, "--only")) {
+        json_decref(req->only);
+        req->only = json_array();
+        char *copy = strdup(value), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            json_array_append_new(req->only, json_string(t));
+        free(copy);
+        return 0;
+    }
+    const char *eq = strchr(value, '=');
+    if (!eq) {
+        req->env_name = value;
+        return 0;
+    }
+    char key[512];
+    snprintf(key, sizeof(key), "%.*s", (int)(eq - value), value);
+    if (!key[0])
+        return usage("--env needs KEY=VALUE or an environment name");
+    json_object_set_new(req->env_vars, key, json_string(eq + 1));
+    return 0;
+}
+
+/* Flags that are not app options: 1 when flag was one (and *i moved past
+ * its value), 0 when not, or a usage code (> 1). */
+static int parse_cli_flag(struct start_request *req, const char *flag, const char *value, int *i,
+                          int argc, char **argv)
+{
+    static const struct {
+        const char *flag, *alt;
+        size_t offset;
+    } switches[] = {
+        {"-a", "--update-env", offsetof(struct start_request, update_env)},
+        {"-f", "--force", offsetof(struct start_request, force)},
+        {"-x", "--execute-command", offsetof(struct start_request, fork_mode)},
+        {"-w", "--write", offsetof(struct start_request, write_config)},
+        {"--attach", NULL, offsetof(struct start_request, attach)},
+        {"--no-daemon", NULL, offsetof(struct start_request, no_daemon)},
+    };
+    for (size_t k = 0; k < sizeof(switches) / sizeof(switches[0]); k++)
+        if (!strcmp(flag, switches[k].flag) ||
+            (switches[k].alt && !strcmp(flag, switches[k].alt))) {
+            *(int *)((char *)req + switches[k].offset) = 1;
+            return 1;
+        }
+    int takes_value;
+    if (startup_flag(flag, &takes_value)) {
+        if (takes_value && !value && *i + 1 < argc)
+            (*i)++;
+        note("%s is an option of `drover startup`; ignored here", flag);
+        return 1;
+    }
+    if (!strcmp(flag, "--env") || !strcmp(flag, "--only") || !strcmp(flag, "--parallel")) {
+        if (!value && *i + 1 >= argc)
+            return usage("%s needs a value", flag);
+        if (!value)
+            value = argv[++*i];
+        if (strcmp(flag, "--parallel"))
+            return parse_env_or_only(req, flag, value) ?: 1;
+        char *end;
+        long n = strtol(value, &end, 10);
+        if (*end || n < 1 || n > 1000)
+            return usage("--parallel needs a number from 1 to 1000, got '%s'", value);
+        req->parallel = n;
+        return 1;
+    }
+    if (!strcmp(flag, "-l") && !value && !next_is_value(*i, argc, argv)) {
+        req->log_default = 1; /* PM2: -l alone, <home>/logs/<name>.log */
+        return 1;
+    }
+    return 0;
+}
+
 int start_args_parse(struct cli *c, int argc, char **argv, struct start_request *req)
 {
     memset(req, 0, sizeof(*req));
+    req->targets = json_array();
     req->overrides = json_object();
     req->env_vars = json_object();
     req->extra_args = json_array();
@@ -69,11 +231,7 @@ int start_args_parse(struct cli *c, int argc, char **argv, struct start_request 
             break;
         }
         if (a[0] != '-' || strcmp(a, "-") == 0) {
-            if (req->target)
-                return cli_usage("start takes one script or file (got '%s' and '%s'); pass "
-                                 "the app's arguments after --",
-                                 req->target, a);
-            req->target = a;
+            json_array_append_new(req->targets, json_string(a));
             continue;
         }
         char flag[128];
@@ -85,53 +243,49 @@ int start_args_parse(struct cli *c, int argc, char **argv, struct start_request 
         } else {
             snprintf(flag, sizeof(flag), "%s", a);
         }
-        if (!strcmp(flag, "--update-env")) {
-            req->update_env = 1;
+        int r = parse_cli_flag(req, flag, value, &i, argc, argv);
+        if (r > 1)
+            return r;
+        if (r == 1)
             continue;
-        }
-        if (!strcmp(flag, "-f") || !strcmp(flag, "--force")) {
-            req->force = 1;
-            continue;
-        }
-        if (!strcmp(flag, "--env") || !strcmp(flag, "--only")) {
-            if (!value && i + 1 >= argc)
-                return cli_usage("%s needs a value", flag);
-            if (!value)
-                value = argv[++i];
-            if (!strcmp(flag, "--only")) {
-                json_decref(req->only);
-                req->only = json_array();
-                char *copy = strdup(value), *save = NULL;
-                for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-                    json_array_append_new(req->only, json_string(t));
-                free(copy);
-            } else if (strchr(value, '=')) {
-                const char *e2 = strchr(value, '=');
-                char key[512];
-                snprintf(key, sizeof(key), "%.*s", (int)(e2 - value), value);
-                if (!key[0])
-                    return cli_usage("--env needs KEY=VALUE or an environment name");
-                json_object_set_new(req->env_vars, key, json_string(e2 + 1));
-            } else {
-                req->env_name = value;
-            }
-            continue;
-        }
-        const struct opt_def *d = opt_by_flag(flag);
+        const struct opt_def *d = opt_by_flag(flag_alias(flag));
         if (!d)
-            return cli_usage("unknown option '%s' (see: drover help start)", flag);
+            return usage("unknown option '%s' (see: drover help start)", flag);
+        const char *why = opt_notice(d);
+        if (why)
+            note("%s accepted: %s", flag, why);
         if (d->type == OPT_BOOL && !value) {
             json_object_set_new(req->overrides, d->key, json_boolean(!d->cli_negates));
             continue;
         }
-        if (d->type == OPT_BOOL_OR_STRINGS && !value && (i + 1 >= argc || argv[i + 1][0] == '-')) {
-            json_object_set_new(req->overrides, d->key, json_true());
+        /* PM2's optional values: --watch [paths], --filter-env [envs] */
+        int optional = d->type == OPT_BOOL_OR_STRINGS || !strcmp(d->key, "filter_env");
+        if (optional && !value && !next_is_value(i, argc, argv)) {
+            if (!json_object_get(req->overrides, d->key))
+                json_object_set_new(req->overrides, d->key, json_true());
             continue;
         }
         if (!value) {
             if (i + 1 >= argc)
-                return cli_usage("%s needs a value", flag);
+                return usage("%s needs a value", flag);
             value = argv[++i];
+        }
+        if (optional || d->type == OPT_LISTEN) { /* repeatable: every value counts */
+            append_value(req->overrides, d->key, value);
+            continue;
+        }
+        if (!strcmp(d->key, "stop_exit_codes")) { /* <codes...>: PM2 takes several */
+            append_value(req->overrides, d->key, value);
+            while (i + 1 < argc && strspn(argv[i + 1], "0123456789") == strlen(argv[i + 1]) &&
+                   argv[i + 1][0])
+                append_value(req->overrides, d->key, argv[++i]);
+            continue;
+        }
+        char seconds[64];
+        if (!strcmp(d->key, "watch_delay") && strspn(value, "0123456789.") == strlen(value)) {
+            /* PM2's CLI: --watch-delay 4 is seconds (files say ms) */
+            snprintf(seconds, sizeof(seconds), "%ss", value);
+            value = seconds;
         }
         json_object_set_new(req->overrides, d->key, json_string(value));
         /* PM2: -i implies cluster mode unless a mode was given */
@@ -140,9 +294,20 @@ int start_args_parse(struct cli *c, int argc, char **argv, struct start_request 
         if (!strcmp(d->key, "exec_mode") && json_object_get(req->overrides, "instances"))
             json_object_set_new(req->overrides, "exec_mode", json_string(value));
     }
-    if (!req->target)
-        return cli_usage("start needs a script, a command or an ecosystem file");
+    if (req->fork_mode)
+        json_object_set_new(req->overrides, "exec_mode", json_string("fork"));
+    req->target = json_string_value(json_array_get(req->targets, 0));
     return 0;
+}
+
+int start_args_parse_quiet(int argc, char **argv, struct start_request *req)
+{
+    parse_quiet = 1;
+    int r = start_args_parse(NULL, argc, argv, req);
+    parse_quiet = 0;
+    if (r)
+        start_request_free(req);
+    return r;
 }
 
 int start_search_path(const char *name, char *out, size_t len)
@@ -289,9 +454,10 @@ static int finish_app(json_t *app, const char *base_dir)
     return 0;
 }
 
-/* Applies --env NAME (env_NAME merged into env), --env K=V and flag
- * overrides to one app from a file or the command line. */
-static void apply_overrides(json_t *app, const struct start_request *req)
+/* Applies --env NAME (the file's deploy.NAME.env, then env_NAME, merged
+ * into env), --env K=V and flag overrides to one app from a file or the
+ * command line. */
+static void apply_overrides(json_t *app, const struct start_request *req, json_t *deploy)
 {
     json_t *env = json_object_get(app, "env");
     if (!json_is_object(env)) {
@@ -299,6 +465,10 @@ static void apply_overrides(json_t *app, const struct start_request *req)
         json_object_set_new(app, "env", env);
     }
     if (req->env_name) {
+        json_t *target = json_object_get(deploy, req->env_name);
+        json_t *deploy_env = json_object_get(target, "env");
+        if (json_is_object(deploy_env))
+            json_object_update(env, deploy_env);
         char key[300];
         snprintf(key, sizeof(key), "env_%s", req->env_name);
         json_t *named = json_object_get(app, key);
@@ -311,6 +481,35 @@ static void apply_overrides(json_t *app, const struct start_request *req)
     json_object_update(app, req->overrides);
     if (json_array_size(req->extra_args) > 0)
         json_object_set(app, "args", req->extra_args);
+}
+
+/* A file's app with PM2's spellings under our keys ("cmd" -> "script",
+ * "out" -> "out_file"...; the key itself wins over an alias), and
+ * execute_command meaning fork mode. Returns a new object. */
+static json_t *canonical_app(json_t *app)
+{
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(app, k, v)
+    {
+        const char *ck = opt_canonical_key(k);
+        if (ck != k && json_object_get(app, ck))
+            continue;
+        json_object_set(out, ck, v);
+    }
+    if (json_is_true(json_object_get(out, "execute_command")) && !json_object_get(out, "exec_mode"))
+        json_object_set_new(out, "exec_mode", json_string("fork"));
+    return out;
+}
+
+/* -l without a path: the combined log at <home>/logs/<name>.log. */
+static void set_default_log(const struct cli *c, json_t *app)
+{
+    char path[PATH_MAX];
+    const char *name = json_string_value(json_object_get(app, "name"));
+    if (name && snprintf(path, sizeof(path), "%s/%s.log", c->paths.logs, name) < (int)sizeof(path))
+        json_object_set_new(app, "log_file", json_string(path));
 }
 
 /* PM2's append_env_to_name: with --env NAME, the app is called "app-NAME". */
@@ -337,79 +536,117 @@ static int name_selected(const json_t *only, const char *name)
     return 0;
 }
 
+/* The apps of an ecosystem file, selected (--only) and completed. */
+static json_t *apps_from_file(struct cli *c, struct start_request *req, const char *file)
+{
+    char base_dir[PATH_MAX];
+    json_t *deploy = NULL;
+    json_t *from_file = ecosystem_load(file, base_dir, sizeof(base_dir), &deploy);
+    if (!from_file)
+        return NULL;
+    json_t *apps = json_array();
+    size_t i;
+    json_t *raw;
+    json_array_foreach(from_file, i, raw)
+    {
+        if (!json_is_object(raw)) {
+            cli_error("%s: app #%zu is not an object", file, i + 1);
+            goto fail;
+        }
+        json_t *app = canonical_app(raw);
+        const char *name = json_string_value(json_object_get(app, "name"));
+        if (!name_selected(req->only, name)) {
+            json_decref(app);
+            continue;
+        }
+        int r;
+        if (req->names_only) {
+            /* stop/delete: only the name matters; the script may be gone */
+            char derived[256];
+            const char *script = json_string_value(json_object_get(app, "script"));
+            default_name(script ? script : "app", derived, sizeof(derived));
+            json_t *named = json_pack("{s:s}", "name", name ? name : derived);
+            if (json_object_get(app, "append_env_to_name"))
+                json_object_set(named, "append_env_to_name",
+                                json_object_get(app, "append_env_to_name"));
+            r = append_env_name(named, req);
+            json_object_del(named, "append_env_to_name");
+            json_decref(app);
+            app = named;
+        } else {
+            apply_overrides(app, req, deploy);
+            r = finish_app(app, base_dir);
+            if (r == 0)
+                r = append_env_name(app, req);
+            if (r == 0 && req->log_default)
+                set_default_log(c, app);
+        }
+        if (r != 0) {
+            json_decref(app);
+            goto fail;
+        }
+        json_array_append_new(apps, app);
+    }
+    json_decref(from_file);
+    json_decref(deploy);
+    if (json_array_size(apps) == 0) {
+        cli_error("no app selected from %s", file);
+        json_decref(apps);
+        return NULL;
+    }
+    return apps;
+fail:
+    json_decref(from_file);
+    json_decref(deploy);
+    json_decref(apps);
+    return NULL;
+}
+
 json_t *start_build_apps(struct cli *c, struct start_request *req)
 {
     char cwd[PATH_MAX];
-    (void)c;
     if (!getcwd(cwd, sizeof(cwd))) {
         cli_error("cannot read the current directory");
         return NULL;
     }
-    json_t *apps = json_array();
-    if (start_is_ecosystem_file(req->target)) {
-        char base_dir[PATH_MAX];
-        json_t *from_file = ecosystem_load(req->target, base_dir, sizeof(base_dir));
-        if (!from_file) {
-            json_decref(apps);
-            return NULL;
-        }
-        size_t i;
-        json_t *app;
-        json_array_foreach(from_file, i, app)
-        {
-            if (!json_is_object(app)) {
-                cli_error("%s: app #%zu is not an object", req->target, i + 1);
-                json_decref(from_file);
-                json_decref(apps);
-                return NULL;
-            }
-            const char *name = json_string_value(json_object_get(app, "name"));
-            if (!name_selected(req->only, name))
-                continue;
-            json_t *copy = json_deep_copy(app);
-            int r;
-            if (req->names_only) {
-                /* stop/delete: only the name matters; the script may be gone */
-                json_decref(copy);
-                char derived[256];
-                const char *script = json_string_value(json_object_get(app, "script"));
-                default_name(script ? script : "app", derived, sizeof(derived));
-                copy = json_pack("{s:s}", "name", name ? name : derived);
-                if (json_object_get(app, "append_env_to_name"))
-                    json_object_set(copy, "append_env_to_name",
-                                    json_object_get(app, "append_env_to_name"));
-                r = append_env_name(copy, req);
-                json_object_del(copy, "append_env_to_name");
-            } else {
-                apply_overrides(copy, req);
-                r = finish_app(copy, base_dir);
-                if (r == 0)
-                    r = append_env_name(copy, req);
-            }
-            if (r != 0) {
-                json_decref(copy);
-                json_decref(from_file);
-                json_decref(apps);
-                return NULL;
-            }
-            json_array_append_new(apps, copy);
-        }
-        json_decref(from_file);
-        if (json_array_size(apps) == 0) {
-            cli_error("no app selected from %s", req->target);
-            json_decref(apps);
-            return NULL;
-        }
-        return apps;
-    }
-    json_t *app = json_object();
-    json_object_set_new(app, "script", json_string(req->target));
-    apply_overrides(app, req);
-    if (finish_app(app, cwd) != 0) {
-        json_decref(app);
-        json_decref(apps);
+    size_t n = json_array_size(req->targets);
+    if (n == 0) {
+        cli_error("nothing to start");
         return NULL;
     }
-    json_array_append_new(apps, app);
+    if (start_is_ecosystem_file(req->target)) {
+        if (n > 1) {
+            cli_error("start takes one ecosystem file (got '%s' and '%s'); pass the app's "
+                      "arguments after --",
+                      req->target, json_string_value(json_array_get(req->targets, 1)));
+            return NULL;
+        }
+        return apps_from_file(c, req, req->target);
+    }
+    /* one app per script (PM2 starts several at once); --name names one */
+    if (n > 1 && json_object_get(req->overrides, "name")) {
+        cli_error("--name names one app, and %zu scripts were given", n);
+        return NULL;
+    }
+    json_t *apps = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const char *script = json_string_value(json_array_get(req->targets, i));
+        if (start_is_ecosystem_file(script)) {
+            cli_error("'%s' is an ecosystem file: start it on its own", script);
+            json_decref(apps);
+            return NULL;
+        }
+        json_t *app = json_object();
+        json_object_set_new(app, "script", json_string(script));
+        apply_overrides(app, req, NULL);
+        if (finish_app(app, cwd) != 0) {
+            json_decref(app);
+            json_decref(apps);
+            return NULL;
+        }
+        if (req->log_default)
+            set_default_log(c, app);
+        json_array_append_new(apps, app);
+    }
     return apps;
 }

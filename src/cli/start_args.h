@@ -11,24 +11,39 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "cli/cli.h"
 
 struct start_request {
-    const char *target;   /* script, command string, file, or "-" */
+    const char *target;   /* the first of targets, or NULL */
+    json_t *targets;      /* every word that is not an option: scripts, a file, names */
     json_t *overrides;    /* app options from flags */
     json_t *env_vars;     /* --env KEY=VALUE */
     json_t *extra_args;   /* after -- */
     const char *env_name; /* --env NAME (ecosystem env_NAME) */
     json_t *only;         /* --only a,b */
-    int update_env;       /* --update-env */
-    int force;            /* -f */
+    int update_env;       /* -a, --update-env */
+    int force;            /* -f, --force: start more of an app that runs */
+    int fork_mode;        /* -x, --execute-command: fork mode, whatever -i says */
+    int write_config;     /* -w, --write: <cwd>/<name>-pm2.json */
+    int attach;           /* --attach: stream the logs afterwards */
+    int no_daemon;        /* --no-daemon: the daemon in the foreground of this CLI */
+    int log_default;      /* -l without a path: <home>/logs/<name>.log */
+    int64_t parallel;     /* --parallel N (restart, reload); 0 when not given */
     int names_only;       /* set by the caller: build {"name"} objects only (stop/delete) */
 };
 
-/* Parses argv into *req (flags may come before or after the target).
- * Returns 0, or 2 after printing a usage error. */
+/* Parses argv into *req (flags may come before or after the targets):
+ * PM2's flags (the option table, config/options.h, plus the CLI-only
+ * ones in struct start_request). Flags that have nothing to act on here
+ * (PM2's agent, startup options) print one notice line each. Returns 0, or
+ * 2 after printing a usage error. No target is not an error here. */
 int start_args_parse(struct cli *c, int argc, char **argv, struct start_request *req);
+
+/* start_args_parse without a word printed (to look at the targets before
+ * choosing a verb's path). On failure req holds nothing. */
+int start_args_parse_quiet(int argc, char **argv, struct start_request *req);
 
 /* Frees the JSON held by req. */
 void start_request_free(struct start_request *req);

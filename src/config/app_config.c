@@ -46,8 +46,8 @@ int app_name_check(const char *name, char *why, size_t whylen)
             return -EINVAL;
         }
     }
-    if (!strcmp(name, "all") || !strcmp(name, ".") || !strcmp(name, "..") ||
-        strspn(name, "0123456789") == len) {
+    /* numbers are names too (PM2): a target looks for a name first */
+    if (!strcmp(name, "all") || !strcmp(name, ".") || !strcmp(name, "..")) {
         snprintf(why, whylen, "is reserved (a target would be ambiguous)");
         return -EINVAL;
     }
@@ -100,26 +100,6 @@ static int check_semantics(struct ctx *c, json_t *o)
     return r;
 }
 
-/* PM2 spellings that mean the same as one of our keys. */
-static const char *canonical_key(const char *k)
-{
-    if (!strcmp(k, "node_args"))
-        return "interpreter_args";
-    if (!strcmp(k, "combine_logs"))
-        return "merge_logs";
-    if (!strcmp(k, "exec_interpreter"))
-        return "interpreter";
-    if (!strcmp(k, "error") || !strcmp(k, "err_file"))
-        return "error_file";
-    if (!strcmp(k, "output"))
-        return "out_file";
-    if (!strcmp(k, "log"))
-        return "log_file";
-    if (!strcmp(k, "cron"))
-        return "cron_restart";
-    return k;
-}
-
 int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, size_t errlen)
 {
     struct ctx c = {"?", err, errlen};
@@ -141,7 +121,9 @@ int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, 
     json_t *v;
     json_object_foreach(in, key, v)
     {
-        const char *k = canonical_key(key);
+        const char *k = opt_canonical_key(key);
+        if (k != key && json_object_get(in, k))
+            continue; /* the key itself wins over its PM2 alias */
         const struct opt_def *d = opt_by_key(k);
         json_t *nv = NULL;
         if (!d && strncmp(k, "env_", 4) == 0 && k[4]) {
@@ -165,6 +147,9 @@ int app_config_normalize(json_t *in, json_t **out, json_t *warnings, char *err, 
         }
         json_object_set_new(o, k, nv);
     }
+    /* PM2: instances without exec_mode is cluster mode */
+    if (json_object_get(o, "instances") && !json_object_get(o, "exec_mode"))
+        json_object_set_new(o, "exec_mode", json_string("cluster"));
     const char *sc = json_string_value(json_object_get(o, "script"));
     if (!sc || !*sc) {
         json_decref(o);

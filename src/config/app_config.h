@@ -51,14 +51,14 @@ struct app_config {
     json_t *stop_exit_codes;
     const char *cron_restart;
     int64_t max_memory_restart;
-    json_t *watch, *ignore_watch;
+    json_t *watch, *ignore_watch, *watch_extensions;
     int64_t watch_delay_ms;
     /* stopping */
     int kill_signal;
     int64_t kill_timeout_ms;
     int shutdown_with_message;
     /* logs */
-    const char *out_file, *error_file, *log_file, *log_date_format;
+    const char *out_file, *error_file, *log_file, *log_date_format, *pid_file;
     int merge_logs, disable_logs, time;
     int log_type; /* enum log_type */
     int64_t max_size, retain, rotate_interval_ms;
@@ -86,9 +86,10 @@ const struct app_config *app_config_defaults(void);
 
 /* Checks an app or namespace name: 1 to CFG_MAX_NAME_LEN bytes, no '/'
  * and no control characters (newline, ESC, CR...), not "all", "." or "..",
- * not only digits (targets would be ambiguous), no leading '-'. Returns 0,
- * or -EINVAL with the reason in why ("must not contain ..."). The one
- * validator behind every path that creates or restores an app. */
+ * no leading '-'; numbers are names (PM2: targets look for a name first,
+ * then an id). Returns 0, or -EINVAL with the reason in why ("must not
+ * contain ..."). The one validator behind every path that creates or
+ * restores an app. */
 int app_name_check(const char *name, char *why, size_t whylen);
 
 /* The word of an enumerated option's value ("cluster", "slots", "json"). */

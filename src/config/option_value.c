@@ -321,7 +321,7 @@ static json_t *norm_instances(struct ctx *c, const char *key, json_t *v)
 {
     if (json_is_string(v) && !strcasecmp(json_string_value(v), "max"))
         return json_integer(0);
-    return norm_int(c, key, v, -1, CFG_HARD_MAX_INSTANCES);
+    return norm_int(c, key, v, -CFG_HARD_MAX_INSTANCES, CFG_HARD_MAX_INSTANCES);
 }
 
 static json_t *norm_bool_or_strings(struct ctx *c, const char *key, json_t *v)

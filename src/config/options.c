@@ -38,12 +38,12 @@ const struct opt_def opt_table[] = {
      F(append_env_to_name), NULL, "append the --env name to the app name"},
     /* instances and sockets */
     {"instances", "--instances", "-i", OPT_INSTANCES, 0, "1", F(instances), NULL,
-     "instance count: N, max (usable CPUs), -1 (CPUs - 1)"},
-    {"exec_mode", "--exec-mode", "-x", OPT_ENUM, 0, "fork", F(exec_mode), exec_modes,
-     "fork or cluster (-i implies cluster)"},
+     "instance count: N, max or 0 (usable CPUs), -N (CPUs - N, at least 1)"},
+    {"exec_mode", "--exec-mode", NULL, OPT_ENUM, 0, "fork", F(exec_mode), exec_modes,
+     "fork or cluster (-i implies cluster; -x/--execute-command: fork)"},
     {"listen", "--listen", NULL, OPT_LISTEN, 0, NULL, F(listen), NULL,
      "addresses the daemon binds and shares: \"3000\", \"127.0.0.1:8080\", \"[::]:443\""},
-    {"port", "--port", "-p", OPT_INT, 0, "0", F(port), NULL,
+    {"port", "--port", NULL, OPT_INT, 0, "0", F(port), NULL,
      "sets PORT for the app (the port is shared when the app binds it)"},
     {"balancing", "--balancing", NULL, OPT_ENUM, 0, "shared", F(balancing), balancings,
      "cluster balancing: shared (one socket) or slots (one SO_REUSEPORT socket per slot)"},
@@ -73,22 +73,24 @@ const struct opt_def opt_table[] = {
      F(exp_backoff_ms), NULL, "exponential backoff start, x1.5 per restart up to 15 s (0: off)"},
     {"stop_exit_codes", "--stop-exit-codes", NULL, OPT_INTS, 0, NULL, F(stop_exit_codes), NULL,
      "exit codes that do not trigger a restart"},
-    {"cron_restart", "--cron-restart", "-c", OPT_STRING, 0, NULL, F(cron_restart), NULL,
-     "restart on a cron schedule (5 or 6 fields)"},
+    {"cron_restart", "--cron", "-c", OPT_STRING, 0, NULL, F(cron_restart), NULL,
+     "restart on a cron schedule (5 or 6 fields; also --cron-restart)"},
     {"max_memory_restart", "--max-memory-restart", NULL, OPT_SIZE, 0, "0", F(max_memory_restart),
      NULL, "restart (cluster: reload) when the tree uses more memory (\"300M\"; 0: off)"},
     {"autostart", "--no-autostart", NULL, OPT_BOOL, 1, "true", F(autostart), NULL,
      "start the app when it is added"},
-    {"watch", "--watch", "-w", OPT_BOOL_OR_STRINGS, 0, NULL, F(watch), NULL,
+    {"watch", "--watch", NULL, OPT_BOOL_OR_STRINGS, 0, NULL, F(watch), NULL,
      "restart on file changes (true or paths)"},
     {"ignore_watch", "--ignore-watch", NULL, OPT_STRINGS, 0, NULL, F(ignore_watch), NULL,
      "paths or globs the watch ignores"},
     {"watch_delay", "--watch-delay", NULL, OPT_DURATION, 0, "300", F(watch_delay_ms), NULL,
-     "quiet period before a watch restart"},
+     "quiet period before a watch restart (ms; on the CLI a plain number is seconds)"},
+    {"watch_extensions", "--ext", NULL, OPT_STRINGS, 0, NULL, F(watch_extensions), NULL,
+     "only changes to files with these extensions restart (\"js,json\")"},
     /* stopping */
     {"kill_signal", "--kill-signal", NULL, OPT_SIGNAL, 0, "SIGINT", F(kill_signal), NULL,
      "stop signal"},
-    {"kill_timeout", "--kill-timeout", NULL, OPT_DURATION, 0, "5s", F(kill_timeout_ms), NULL,
+    {"kill_timeout", "--kill-timeout", "-k", OPT_DURATION, 0, "5s", F(kill_timeout_ms), NULL,
      "wait after the stop signal before SIGKILL of the whole tree"},
     {"shutdown_with_message", "--shutdown-with-message", NULL, OPT_BOOL, 0, "false",
      F(shutdown_with_message), NULL,
@@ -118,6 +120,28 @@ const struct opt_def opt_table[] = {
      "gzip rotated log files"},
     {"rotate_interval", "--rotate-interval", NULL, OPT_INTERVAL, 0, "0", F(rotate_interval_ms),
      NULL, "also rotate periodically: hourly, daily, weekly, or a duration (\"6h\")"},
+    {"pid_file", "--pid", "-p", OPT_STRING, 0, NULL, F(pid_file), NULL,
+     "pid file (default <home>/pids/<name>-<id>.pid; -<id> goes before .pid)"},
+    /* PM2's in-process agent (pmx, vizion, tracing, source maps) and tree
+     * killing: accepted, shown in jlist, nothing to act on (opt_notice) */
+    {"vizion", "--no-vizion", NULL, OPT_BOOL, 1, NULL, NONE, NULL, "PM2 agent: git metadata"},
+    {"pmx", "--no-pmx", NULL, OPT_BOOL, 1, NULL, NONE, NULL, "PM2 agent: metrics"},
+    {"automation", "--no-automation", NULL, OPT_BOOL, 1, NULL, NONE, NULL,
+     "PM2 agent: automation"},
+    {"treekill", "--no-treekill", NULL, OPT_BOOL, 1, NULL, NONE, NULL,
+     "PM2: kill only the main process (drover always stops the whole tree)"},
+    {"source_map_support", "--source-map-support", NULL, OPT_BOOL, 0, NULL, NONE, NULL,
+     "PM2 agent: source maps"},
+    {"disable_source_map_support", "--disable-source-map-support", NULL, OPT_BOOL, 0, NULL, NONE,
+     NULL, "PM2 agent: source maps"},
+    {"trace", "--trace", NULL, OPT_BOOL, 0, NULL, NONE, NULL, "PM2 agent: tracing"},
+    {"disable_trace", "--disable-trace", NULL, OPT_BOOL, 0, NULL, NONE, NULL,
+     "PM2 agent: tracing"},
+    {"v8", "--v8", NULL, OPT_BOOL, 0, NULL, NONE, NULL, "PM2 agent: V8 metrics"},
+    {"event_loop_inspector", "--event-loop-inspector", NULL, OPT_BOOL, 0, NULL, NONE, NULL,
+     "PM2 agent: event loop metrics"},
+    {"deep_monitoring", "--deep-monitoring", NULL, OPT_BOOL, 0, NULL, NONE, NULL,
+     "PM2 agent: deep monitoring"},
     /* limits (drover's own) */
     {"max_instances", NULL, NULL, OPT_INT, 0, "256", F(max_instances), NULL,
      "upper bound for scale"},
@@ -148,14 +172,54 @@ const struct opt_def *opt_by_flag(const char *flag)
 int opt_is_ignored_pm2_key(const char *key)
 {
     static const char *const ignored[] = {
-        "vizion",         "automation",         "pmx",
-        "treekill",       "source_map_support", "force",
-        "instance_id",    "post_update",        "trace",
-        "disable_trace",  "deep_monitoring",    "increment_var_start",
+        "force",
+        "instance_id",
+        "post_update",
+        "increment_var_start",
         "vizion_running",
+        "windowsHide",
+        "kill_retry_time",
+        "write",
+        "io",
+        "watch_options",
+        "execute_command",
+        "username",
+        "exec_interpreter_args",
+        "pm_exec_path",
+        "versioning",
+        "version",
     };
     for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
         if (strcmp(ignored[i], key) == 0)
             return 1;
     return 0;
+}
+
+/* clang-format off */
+static const struct {
+    const char *alias, *key;
+} aliases[] = {
+    {"node_args", "interpreter_args"}, {"combine_logs", "merge_logs"},
+    {"exec_interpreter", "interpreter"}, {"error", "error_file"}, {"err_file", "error_file"},
+    {"err", "error_file"}, {"err_log", "error_file"}, {"output", "out_file"},
+    {"out", "out_file"}, {"out_log", "out_file"}, {"log", "log_file"},
+    {"cron", "cron_restart"}, {"pid", "pid_file"}, {"cmd", "script"}, {"command", "script"},
+};
+/* clang-format on */
+
+const char *opt_canonical_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (strcmp(aliases[i].alias, key) == 0)
+            return aliases[i].key;
+    return key;
+}
+
+const char *opt_notice(const struct opt_def *d)
+{
+    if (d->offset != OPT_NO_FIELD || d->type != OPT_BOOL)
+        return NULL;
+    if (!strcmp(d->key, "treekill"))
+        return "drover always stops the whole process tree";
+    return "it is for PM2's in-process agent, which drover does not need";
 }

@@ -54,5 +54,13 @@ const struct opt_def *opt_by_key(const char *key);
 const struct opt_def *opt_by_flag(const char *flag);
 
 /* Keys that are accepted for PM2 compatibility but do nothing in drover
- * (documented in README). Returns 1 for such keys. */
+ * and are not kept (documented in README). Returns 1 for such keys. */
 int opt_is_ignored_pm2_key(const char *key);
+
+/* The key a PM2 spelling stands for ("node_args" -> "interpreter_args",
+ * "out" -> "out_file", "cmd" -> "script"); any other key unchanged. */
+const char *opt_canonical_key(const char *key);
+
+/* Why an option is accepted but has nothing to act on in drover (PM2's
+ * agent flags, --no-treekill), for a one-line notice; NULL for the rest. */
+const char *opt_notice(const struct opt_def *d);

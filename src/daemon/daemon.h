@@ -88,6 +88,7 @@ struct registry {
     struct inst **insts; /* sorted by id */
     size_t n_insts, cap_insts;
     int64_t next_id;
+    int64_t gen_floor;   /* supervisor generations start above it (ids are reused) */
     uint64_t mark_epoch; /* bumped by each pass that marks apps or instances */
     /* Called after an app is added and before one is removed (the restart
      * triggers hook here, triggers/triggers.h). NULL when unset. */
@@ -157,6 +158,11 @@ void daemon_adoption_settled(struct daemon *d);
  * cluster app (the shim sees its sockets) with `port`, a PORT variable or
  * an earlier run that served. A fork app's own sockets are not seen. */
 int app_expects_serving(const struct app *app);
+
+/* True when a run of the app is not started until it signals (wait_ready)
+ * or serves (app_expects_serving): a run that ends before is a failed
+ * start, not a started app that crashed later. */
+int app_needs_ready(const struct app *app);
 
 /* The status an instance shows: its supervisor's, or the daemon's own when
  * the link says more (adopting, lost, none). */

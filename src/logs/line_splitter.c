@@ -148,6 +148,14 @@ void line_splitter_finish(struct line_splitter *s, line_splitter_cb cb, void *ct
     s->len = 0;
 }
 
+size_t line_splitter_flush(struct line_splitter *s, line_splitter_cb cb, void *ctx)
+{
+    size_t before = s->len;
+    if (before > 0)
+        emit_pending_piece(s, cb, ctx);
+    return before - s->len;
+}
+
 size_t line_splitter_pending(const struct line_splitter *s)
 {
     return s->len;

@@ -50,6 +50,14 @@ int line_splitter_feed(struct line_splitter *s, const char *data, size_t len, li
 /* Delivers the pending unfinished line, if any, as LINE_END_EOF. */
 void line_splitter_finish(struct line_splitter *s, line_splitter_cb cb, void *ctx);
 
+/* Delivers the pending unfinished line as a LINE_END_SPLIT piece (what the
+ * stream writes next continues it), keeping back the 1-3 bytes of a UTF-8
+ * sequence the next bytes may complete (unless they are all there is).
+ * The logger calls it once a stream has been idle for a moment, so output
+ * without a trailing newline (a prompt, progress text) reaches the log.
+ * Returns the number of bytes delivered (0 when nothing was pending). */
+size_t line_splitter_flush(struct line_splitter *s, line_splitter_cb cb, void *ctx);
+
 /* Returns the number of bytes waiting for their newline. */
 size_t line_splitter_pending(const struct line_splitter *s);
 

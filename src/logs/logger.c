@@ -27,6 +27,7 @@
 #define LOGGER_IDLE_MS 3000                    /* buffers are released after this */
 #define LOGGER_MIN_INTERVAL_MS 1000            /* shortest rotate_interval_ms */
 #define LOGGER_SPLIT_WAITS 50                  /* 5 s at most for a split line */
+#define LOGGER_PARTIAL_IDLE_MS 300 /* output without '\n' is written after this idle time */
 
 _Static_assert(LOGGER_MAX_LINE == LINE_SPLITTER_MAX_LINE, "one line limit");
 
@@ -37,7 +38,9 @@ struct logger_stream {
     struct line_splitter split;
     struct log_file *targets[2];
     unsigned n_targets;
-    int in_split; /* the last piece was LINE_END_SPLIT: keep the next with it */
+    int in_split;           /* the last piece was LINE_END_SPLIT: keep the next with it */
+    int64_t last_read_ms;   /* monotonic ms of the last bytes read */
+    int64_t last_read_wall; /* their wall-clock time: a flushed partial line's stamp */
 };
 
 struct logger {
@@ -53,6 +56,7 @@ struct logger {
     struct log_compress comp;
     int64_t idle_timer;
     int64_t interval_timer;
+    int64_t partial_timer;   /* flushes unfinished lines of idle streams */
     unsigned interval_waits; /* postponed for a split line, 100 ms each */
     int64_t last_activity;   /* monotonic ms */
     uint64_t lines;
@@ -306,10 +310,12 @@ static int read_stream(struct logger *lg, struct logger_stream *s, size_t budget
         }
         if (n == 0)
             return 1;
+        s->last_read_ms = ev_loop_now(lg->loop);
+        s->last_read_wall = wall_ms();
         if (s->n_targets > 0 && can_pass_through(lg)) {
             feed_raw(lg, s, buf, (size_t)n);
         } else if (s->n_targets > 0) {
-            line_format_set_time(&lg->fmt, wall_ms());
+            line_format_set_time(&lg->fmt, s->last_read_wall);
             (void)line_splitter_feed(&s->split, buf, (size_t)n, on_line, s);
         }
         budget -= MIN((size_t)n, budget);
@@ -329,17 +335,52 @@ static void stop_stream(struct logger *lg, struct logger_stream *s)
     line_splitter_finish(&s->split, on_line, s);
 }
 
+/* Output without a trailing newline (a prompt, progress text) waits for
+ * its newline, but not for ever: once its stream has been idle for
+ * LOGGER_PARTIAL_IDLE_MS, what came is written as a piece of a split line
+ * (the continuation marker says the next bytes continue it), stamped with
+ * the time it was read. Nothing is lost or written twice: the piece leaves
+ * the splitter's buffer. */
+static void on_partial_idle(struct ev_loop *loop, void *data)
+{
+    struct logger *lg = data;
+    int64_t now = ev_loop_now(loop), wait = 0;
+    lg->partial_timer = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        struct logger_stream *s = &lg->streams[i];
+        if (line_splitter_pending(&s->split) == 0)
+            continue;
+        int64_t idle = now - s->last_read_ms;
+        if (idle < LOGGER_PARTIAL_IDLE_MS) {
+            int64_t left = LOGGER_PARTIAL_IDLE_MS - idle;
+            wait = wait ? MIN(wait, left) : left;
+            continue;
+        }
+        begin_batch(lg);
+        line_format_set_time(&lg->fmt, s->last_read_wall);
+        (void)line_splitter_flush(&s->split, on_line, s);
+        end_batch(lg);
+    }
+    if (wait > 0) {
+        int64_t id = ev_timer_add(loop, wait, on_partial_idle, lg);
+        lg->partial_timer = id > 0 ? id : 0;
+    }
+}
+
 static void on_readable(struct ev_loop *loop, int fd, unsigned events, void *data)
 {
     struct logger_stream *s = data;
     struct logger *lg = s->lg;
-    (void)loop;
     (void)fd;
     (void)events;
     begin_batch(lg);
     if (read_stream(lg, s, LOGGER_READ_BUDGET))
         stop_stream(lg, s);
     end_batch(lg);
+    if (lg->partial_timer == 0 && line_splitter_pending(&s->split) > 0) {
+        int64_t id = ev_timer_add(loop, LOGGER_PARTIAL_IDLE_MS, on_partial_idle, lg);
+        lg->partial_timer = id > 0 ? id : 0;
+    }
 }
 
 /* --- public API --- */
@@ -568,6 +609,7 @@ void logger_free(struct logger *lg)
         return;
     ev_timer_cancel(lg->loop, lg->idle_timer);
     ev_timer_cancel(lg->loop, lg->interval_timer);
+    ev_timer_cancel(lg->loop, lg->partial_timer);
     for (unsigned i = 0; i < 2; i++) {
         stop_stream(lg, &lg->streams[i]);
         line_splitter_free(&lg->streams[i].split);

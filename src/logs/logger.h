@@ -27,6 +27,11 @@
  *   longer line is written as 1 MiB pieces; every piece but the last ends
  *   with the marker " [drover: line continues]" before its newline (JSON:
  *   carries "partial":true), so a split is visible and reversible.
+ * - Output without a newline. Bytes that end no line (a prompt, progress
+ *   text) wait for their newline, but once their stream has been idle for
+ *   LOGGER_PARTIAL_IDLE_MS (300 ms, logger.c) they are written as a piece
+ *   of a split line (the marker, or "partial":true), stamped with the time
+ *   they were read; the bytes that follow on that line are its next piece.
  * - Rotation. At a line boundary (the pieces of a split line count as
  *   lines, so a line that never ends cannot grow a file without bound), when a file has reached
  * max_size or when a rotate_interval_ms period boundary passes (periods count from local midnight,

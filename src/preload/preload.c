@@ -177,12 +177,16 @@ static int share(int fd, const struct sockaddr *addr, socklen_t len)
     }
     if (kv_get_i64(&m, "ok", 0) != 1 || got < 0) {
         int passthrough = kv_get_i64(&m, "passthrough", 0) == 1;
+        int reuseport = kv_get_i64(&m, "reuseport", 0) == 1;
         if (!passthrough)
             report("refused", text, kv_get(&m, "error") ? kv_get(&m, "error") : "no socket");
         free(reply);
         if (got >= 0)
             close(got);
         if (passthrough) {
+            int one = 1;
+            if (reuseport)
+                (void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
             errno = saved;
             return 0;
         }

@@ -14,6 +14,8 @@
  *                the app gets them (LISTEN_FDS) or only the shim does, through
  *                the broker (preload: the socket-sharing shim) - one way per app
  *   readiness    READY_* below, listen_timeout_ms, node_ipc, notify_path
+ *   inspect_port node's inspector port for this instance (config/node_inspect.h),
+ *                0: none; the broker never shares it (the app binds it itself)
  *   cgroup       cgroup v2 directory for the app tree (optional)
  *   logs         log_* (logs/logger.h)
  *
@@ -68,9 +70,11 @@ struct inst_spec {
     int readiness; /* enum readiness */
     int64_t listen_timeout_ms;
     int node_ipc;
+    int inspect_port;
     const char *notify_path; /* NOTIFY_SOCKET's file; NULL: an abstract name */
     const char *cgroup;
     const char *log_out, *log_err, *log_combined;
+    const char *pid_file; /* the run's pid is written there, removed when it ends; NULL: none */
     int log_time;
     const char *log_date_format;
     int log_json;

@@ -114,6 +114,18 @@ static void handle_listen(struct sup *s, struct conn *c, const struct kv_msg *m)
         reply(c, 0, "bad listen request", -1);
         return;
     }
+    if (s->spec.inspect_port && port == s->spec.inspect_port) {
+        /* node's inspector: this instance's own port, never shared; bound
+         * SO_REUSEPORT, so a reload's replacement (same slot, same port)
+         * gets its inspector while the old worker still runs */
+        struct strbuf b = STRBUF_INIT;
+        kv_add_i64(&b, "ok", 0);
+        kv_add_i64(&b, "passthrough", 1);
+        kv_add_i64(&b, "reuseport", 1);
+        conn_send(c, b.buf, b.len, NULL, 0);
+        strbuf_free(&b);
+        return;
+    }
     want.family = strcmp(fam, "inet6") == 0 ? AF_INET6 : AF_INET;
     want.port = (uint16_t)port;
     snprintf(want.host, sizeof(want.host), "%s", addr);

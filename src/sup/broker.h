@@ -7,7 +7,10 @@
  *
  *   cmd=listen family=inet|inet6 addr=<ip> port=<n> v6only=0|1
  *       -> ok=1 with the socket attached, or ok=0 error=<text>
- *          (ok=0 passthrough=1: not shared, let the app bind itself)
+ *          (ok=0 passthrough=1: not shared, let the app bind itself: node's
+ *          inspector port, spec.inspect_port; with reuseport=1 the shim
+ *          sets SO_REUSEPORT first, so the old and the new worker of a
+ *          reload can both bind it)
  *   cmd=ready   (the app called listen() on a shared socket)
  *       -> ok=1
  *

@@ -4,7 +4,8 @@
  * Requests carry cmd= and req=<n>; the reply carries reply=<n>, ok=1 or
  * error=<text>, and a state snapshot (proto/snapshot.h). Commands: hello,
  * status, start, stop, restart, delete, signal (sig=), reset,
- * reopen_logs, truncate_logs, listen_fds (the sockets, as SCM_RIGHTS),
+ * reopen_logs, truncate_logs, stdin (data= written to the app's stdin,
+ * sup/app_stdin.h), listen_fds (the sockets, as SCM_RIGHTS),
  * rebind (create the control socket again: its file was removed), spec
  * (the reply carries the spec this supervisor runs instead of a snapshot). */
 #include "base/fdutil.h"
@@ -173,9 +174,12 @@ static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, c
     }
     if (strcmp(cmd, "start") == 0)
         r = instance_start(i);
-    else if (strcmp(cmd, "stop") == 0)
+    else if (strcmp(cmd, "stop") == 0) {
         r = instance_stop(i);
-    else if (strcmp(cmd, "restart") == 0)
+        /* a stopped app holds no port: neither may we (start brings them) */
+        if (r >= 0 || r == -EALREADY)
+            sup_set_listen_fds(s, NULL, 0);
+    } else if (strcmp(cmd, "restart") == 0)
         r = instance_restart(i);
     else if (strcmp(cmd, "delete") == 0)
         r = instance_delete(i);
@@ -195,7 +199,15 @@ static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, c
         r = logger_reopen(s->logger);
     else if (strcmp(cmd, "truncate_logs") == 0)
         r = logger_truncate(s->logger);
-    else if (strcmp(cmd, "listen_fds") == 0)
+    else if (strcmp(cmd, "stdin") == 0) {
+        const char *data = kv_get(m, "data");
+        r = data ? app_stdin_write(&s->app_in, data, strlen(data)) : -EINVAL;
+        if (r == -ENOBUFS)
+            *error = "its stdin is full (the app does not read it)";
+        else if (r == -EMSGSIZE)
+            *error = "the line is too long";
+        return r;
+    } else if (strcmp(cmd, "listen_fds") == 0)
         return 0;
     else if (strcmp(cmd, "rebind") == 0)
         r = control_rebind(s);
@@ -225,9 +237,14 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
         handle_answer(s, &m, fds, n_fds);
         return;
     }
+    const char *cmd = kv_get(&m, "cmd");
+    if (cmd && (!strcmp(cmd, "start") || !strcmp(cmd, "restart")) && !s->exiting &&
+        kv_get_i64(&m, "sockets", 0) == 1) {
+        sup_set_listen_fds(s, fds, n_fds); /* what the next run inherits */
+        n_fds = 0;
+    }
     for (unsigned k = 0; k < n_fds; k++)
         close(fds[k]);
-    const char *cmd = kv_get(&m, "cmd");
     const char *req = kv_get(&m, "req");
     const char *error = NULL;
     int r = cmd ? run_command(s, cmd, &m, &error) : -EINVAL;

@@ -31,6 +31,7 @@ enum action {
     A_RUN_FRESH,    /* run*: unstable count and backoff start over */
     A_RUN,          /* run */
     A_RUN_COUNTED,  /* run+: a user restart */
+    A_RUN_RESTART,  /* run after a crash's delay: counted (PM2's restart_time) */
     A_STOP_S,       /* stop>S */
     A_STOP_R,       /* stop>R+ (a user restart) */
     A_STOP_X,       /* stop>X */
@@ -52,7 +53,7 @@ enum action {
 /* clang-format off */
 static const unsigned char transitions[SUP__STATES][SUP__EVENTS] = {
     /*                     START        STOP       RESTART         DELETE    READY     READY_TMO  MAIN_EXIT  TREE_EMPTY KILL_TMR RST_TMR */
-    [SUP_STOPPED]       = {A_RUN_FRESH, A_ALREADY, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
+    [SUP_STOPPED]       = {A_RUN_FRESH, A_ALREADY, A_RUN_FRESH,    A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
     [SUP_LAUNCHING]     = {A_ALREADY,   A_STOP_S,  A_STOP_R,       A_STOP_X, A_ONLINE, A_STOP_E,  A_CRASHED, A_IGNORE,  A_IGNORE, A_IGNORE},
     [SUP_ONLINE]        = {A_ALREADY,   A_STOP_S,  A_STOP_R,       A_STOP_X, A_IGNORE, A_IGNORE,  A_CRASHED, A_IGNORE,  A_IGNORE, A_IGNORE},
     [SUP_CLEANING]      = {A_ALREADY,   A_TO_S,    A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_POLICY,  A_KILL,   A_IGNORE},
@@ -60,8 +61,8 @@ static const unsigned char transitions[SUP__STATES][SUP__EVENTS] = {
     [SUP_STOP_TO_RESTART] = {A_ALREADY, A_TO_S,    A_ALREADY,      A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_RUN,     A_KILL,   A_IGNORE},
     [SUP_STOP_TO_EXIT]  = {A_REFUSE,    A_REFUSE,  A_REFUSE,       A_ALREADY,A_IGNORE, A_IGNORE,  A_CHECK,   A_EXIT,    A_KILL,   A_IGNORE},
     [SUP_STOP_TO_ERRORED] = {A_TO_R,    A_TO_S,    A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_ERRORED, A_KILL,   A_IGNORE},
-    [SUP_WAITING]       = {A_RUN,       A_STOPPED, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_RUN},
-    [SUP_ERRORED]       = {A_RUN_FRESH, A_STOPPED, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
+    [SUP_WAITING]       = {A_RUN,       A_STOPPED, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_RUN_RESTART},
+    [SUP_ERRORED]       = {A_RUN_FRESH, A_STOPPED, A_RUN_FRESH,    A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
     [SUP_EXITED]        = {A_REFUSE,    A_REFUSE,  A_REFUSE,       A_ALREADY,A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
 };
 /* clang-format on */
@@ -260,12 +261,11 @@ static void on_probe_timer(struct ev_loop *loop, void *data)
 }
 
 /* A new run: LAUNCHING, ONLINE at once for readiness "spawn" and "serving",
- * or ERRORED when it cannot start. */
+ * or ERRORED when it cannot start. exit_code and exit_signal keep telling
+ * the last exit (PM2's exit_code) until the next one. */
 static void run(struct instance *inst)
 {
     cancel_timers(inst);
-    inst->exit_code = -1;
-    inst->exit_signal = 0;
     inst->ready = 0;
     inst->serving = 0;
     inst->run++;
@@ -362,6 +362,10 @@ int instance_event(struct instance *inst, enum sup_event ev)
         return 0;
     case A_RUN_COUNTED:
         count_user_restart(inst);
+        run(inst);
+        return 0;
+    case A_RUN_RESTART:
+        inst->counters.restarts++;
         run(inst);
         return 0;
     case A_STOP_S:

@@ -27,7 +27,7 @@
  * (the command returns -EALREADY):
  *
  *             START  STOP   RESTART DELETE READY  RDY_TMO MAIN_EXIT TREE_EMPTY KILL_TMR RST_TMR
- * STOPPED     run*   =      run+    exit   -      -       -         -          -        -
+ * STOPPED     run*   =      run*    exit   -      -       -         -          -        -
  * LAUNCHING   =      stop>S stop>R+ stop>X online stop>E  crashed   -          -        -
  * ONLINE      =      stop>S stop>R+ stop>X -      -       crashed   -          -        -
  * CLEANING    =      >S     >R+     >X     -      -       -         policy     kill     -
@@ -35,14 +35,16 @@
  * STOP>R      =      >S     =       >X     -      -       check     run        kill     -
  * STOP>X      refuse refuse refuse  =      -      -       check     exit       kill     -
  * STOP>E      >R     >S     >R+     >X     -      -       check     ERRORED    kill     -
- * WAITING     run    STOPPED run+   exit   -      -       -         -          -        run
- * ERRORED     run*   STOPPED run+   exit   -      -       -         -          -        -
+ * WAITING     run    STOPPED run+   exit   -      -       -         -          -        run++
+ * ERRORED     run*   STOPPED run*   exit   -      -       -         -          -        -
  * EXITED      refuse refuse refuse  =      -      -       -         -          -        -
  *
  *   run: a new run (LAUNCHING, or ONLINE at once with readiness "spawn"
  *   or "serving", proto/spec.h; a failed exec is ERRORED); *: the unstable
  *   count and backoff start over; +: a user restart (counted, unstable
- *   count and backoff reset); stop>S:
+ *   count and backoff reset; a restart of what does not run is a start, not
+ *   counted, as in PM2); ++: the crash restart is counted when it happens,
+ *   not when the delay starts; stop>S:
  *   stop signal to the whole tree, kill timer, STOP_TO_STOPPED (>R, >X, >E
  *   likewise, or just the new target when already stopping); crashed:
  *   CLEANING when leftovers of the tree still run, else policy; policy: the
@@ -69,6 +71,7 @@ struct ev_loop;
 struct logger;
 struct inst_spec;
 struct node_ipc;
+struct app_stdin;
 
 enum sup_state {
     SUP_STOPPED,
@@ -128,8 +131,9 @@ struct instance {
     const struct instance_ops *ops;
     struct logger *logger;
     struct proc_tree tree;
-    int out_w, err_w;      /* pipe write ends every incarnation writes to */
-    const int *listen_fds; /* listening sockets, placed from fd 3 */
+    int out_w, err_w;         /* pipe write ends every incarnation writes to */
+    struct app_stdin *app_in; /* the stdin pipe every incarnation reads, or NULL (/dev/null) */
+    const int *listen_fds;    /* listening sockets, placed from fd 3 */
     const int *n_listen_fds;
     const char *listen_fdnames;
     const char *notify_name; /* NOTIFY_SOCKET for the app, or NULL */

@@ -7,6 +7,7 @@
 #include "proto/spec.h"
 #include "spawn/spawn.h"
 #include "sup/app_env.h"
+#include "sup/app_stdin.h"
 #include "sup/instance.h"
 #include "sup/node_ipc.h"
 #include "sup/serve_probe.h"
@@ -34,7 +35,7 @@ static int real_spawn(struct instance *inst)
     /* one way per app: the sockets at fd 3.. with LISTEN_FDS, or only
      * through the shim's broker */
     int n_listen = inst->n_listen_fds && s->pass_listen_fds ? *inst->n_listen_fds : 0;
-    fds[n++] = (struct spawn_fd){-1, 0};
+    fds[n++] = (struct spawn_fd){inst->app_in ? app_stdin_fd_for_run(inst->app_in) : -1, 0};
     fds[n++] = (struct spawn_fd){inst->out_w, 1};
     fds[n++] = (struct spawn_fd){inst->err_w, 2};
     for (int i = 0; i < n_listen && i < SPEC_MAX_LISTEN_FDS; i++)

@@ -14,9 +14,11 @@
 #include "loop/loop.h"
 #include "proto/frame.h"
 #include "config/listen_addr.h"
+#include "sup/app_stdin.h"
 #include "sup/broker.h"
 #include "sup/node_ipc.h"
 #include "sup/notify.h"
+#include "sup/pid_file.h"
 #include "sup/sup.h"
 
 #include <errno.h>
@@ -33,15 +35,27 @@
 #define SPEC_FD 3
 #define FIRST_LISTEN_FD 4
 
+/* PM2's pid file follows the run (pid_file.h). */
+static struct pid_file app_pid_file;
+
+static void sync_pid_file(struct sup *s, pid_t pid)
+{
+    int r = pid_file_sync(&app_pid_file, pid);
+    if (r < 0)
+        log_warn_errno(r, "%s:%lld: pid file %s", s->spec.name, (long long)s->spec.id,
+                       app_pid_file.path);
+}
+
 static void on_state_change(struct instance *inst, void *data)
 {
-    (void)inst;
+    sync_pid_file(data, inst->pid);
     control_broadcast_state(data);
 }
 
 static void on_instance_exit(struct instance *inst, void *data)
 {
     struct sup *s = data;
+    sync_pid_file(s, 0);
     /* the cgroup and the sockets go before we announce the exit, so a
      * daemon acting on it finds the cgroup base empty and the port free */
     tree_destroy(&inst->tree);
@@ -83,6 +97,19 @@ int sup_add_listen_fd(struct sup *s, int fd)
              text);
     control_broadcast_state(s);
     return 0;
+}
+
+void sup_set_listen_fds(struct sup *s, int *fds, unsigned n)
+{
+    for (int i = 0; i < s->n_listen_fds; i++)
+        close(s->listen_fds[i]);
+    s->n_listen_fds = 0;
+    s->listen_fdnames[0] = '\0';
+    for (unsigned i = 0; i < n; i++)
+        if (sup_add_listen_fd(s, fds[i]) < 0)
+            close(fds[i]);
+    if (n == 0)
+        control_broadcast_state(s);
 }
 
 static void on_sigchld(struct ev_loop *loop, int signo, void *data)
@@ -206,9 +233,13 @@ int main(int argc, char **argv)
     if (pipe_cloexec(outp, 0, 0) < 0 || pipe_cloexec(errp, 0, 0) < 0)
         return log_error_errno(neg_errno(), "cannot create pipes"), 1;
     logger_watch(s.logger, outp[0], errp[0]);
+    int stdin_r = app_stdin_open(&s.app_in, s.loop);
+    if (stdin_r < 0)
+        return log_error_errno(stdin_r, "cannot create the stdin pipe"), 1;
 
     instance_init(&s.inst, s.loop, &s.spec, NULL, s.logger, outp[1], errp[1]);
     int r;
+    s.inst.app_in = &s.app_in;
     s.inst.listen_fds = s.listen_fds;
     s.inst.n_listen_fds = &s.n_listen_fds;
     s.inst.listen_fdnames = s.listen_fdnames;
@@ -227,6 +258,7 @@ int main(int argc, char **argv)
         s.ipc = node_ipc_new(s.loop, &ipc_handlers, &s);
         s.inst.ipc = s.ipc;
     }
+    app_pid_file.path = s.spec.pid_file;
     s.inst.on_change = on_state_change;
     s.inst.on_exit = on_instance_exit;
     s.inst.cb_data = &s;
@@ -253,6 +285,7 @@ int main(int argc, char **argv)
     notify_close(&s);
     node_ipc_free(s.ipc);
     logger_free(s.logger);
+    app_stdin_close(&s.app_in);
     tree_destroy(&s.inst.tree);
     spec_free(&s.spec);
     return r < 0 ? 1 : 0;

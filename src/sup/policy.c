@@ -69,7 +69,6 @@ void policy_decide(const struct restart_policy *p, struct restart_counters *c, i
         }
         delay = c->backoff_ms;
     }
-    c->restarts++;
     out->action = RESTART_AFTER_DELAY;
     out->delay_ms = delay;
     snprintf(out->reason, sizeof(out->reason), "exited with %s; restarting in %lld ms", how,

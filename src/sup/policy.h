@@ -40,6 +40,7 @@ struct restart_decision {
 
 /* Decides what to do after an unrequested exit. exit_code is the exit
  * status, or -1 when killed by signal (signo then > 0); uptime_ms is how
- * long the run lasted. Updates *c (restarts counts the restart it plans). */
+ * long the run lasted. Updates *c's unstable count and backoff (the
+ * restart is counted in restarts when it happens, instance.c). */
 void policy_decide(const struct restart_policy *p, struct restart_counters *c, int exit_code,
                    int signo, int64_t uptime_ms, struct restart_decision *out);

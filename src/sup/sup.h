@@ -1,13 +1,14 @@
 /* sup.h - the supervisor process as a whole: one per app instance.
  *
- * drover-sup owns its app's process tree, the app's stdout/stderr pipes and
- * log files, and its copies of the listening sockets. It keeps running, and
+ * drover-sup owns its app's process tree, the app's stdin/stdout/stderr
+ * pipes and log files, and its copies of the listening sockets. It keeps running, and
  * keeps restarting its app, when the daemon dies; a new daemon re-adopts it
  * through its control socket. See docs/architecture.md. */
 #pragma once
 
 #include "logs/logger.h"
 #include "proto/spec.h"
+#include "sup/app_stdin.h"
 #include "sup/instance.h"
 
 struct conn;
@@ -39,6 +40,7 @@ struct sup {
     struct log_config log; /* from the spec's log_* fields */
     struct instance inst;
     struct logger *logger;
+    struct app_stdin app_in; /* the app's stdin (drover send) */
     int ctl_listen_fd;
     struct conn *conns[SUP_MAX_CONNS];
     int listen_fds[SUP_MAX_LISTEN_FDS];
@@ -61,6 +63,10 @@ struct sup {
 /* Adds a listening socket (taking fd) to those every later run inherits.
  * Returns 0 or -E2BIG. */
 int sup_add_listen_fd(struct sup *s, int fd);
+
+/* Replaces every listening socket held by fds[0..n) (taken; closed past
+ * SUP_MAX_LISTEN_FDS); n 0 drops them all (the app was stopped). */
+void sup_set_listen_fds(struct sup *s, int *fds, unsigned n);
 
 /* Sends a question (payload without the ask id) to a connected daemon; cb
  * gets the answer. Returns 0, or -ENOTCONN when no daemon is connected. */

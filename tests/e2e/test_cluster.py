@@ -337,6 +337,100 @@ def test_ipv6_app(drover, app):
     assert load.errors == [] and load.served > 0, load.report()
 
 
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def test_ipv4_and_v6only_ipv6_wildcards_share_one_port(drover, app):
+    # asyncio/aiohttp/Tornado with host=None bind 0.0.0.0 and [::] with
+    # IPV6_V6ONLY: two sockets side by side on one port, as without drover
+    if not has_ipv6_loopback():
+        pytest.skip("no ::1")
+    port = free_port()
+    drover.run("start", app("dual_stack.py"), "-i", "2", "--name", "dual", "--env",
+               f"PORT={port}")
+    pids = {p["pid"] for p in drover.procs()}
+    assert len(pids) == 2
+    wait_until(lambda: get_pid(port) in pids, 10, what="an answer on 127.0.0.1")
+    assert get_pid(port, host="::1") in pids
+    procs = drover.procs()
+    assert {p["status"] for p in procs} == {"online"}
+    assert {p["pid"] for p in procs} == pids and all(p["restarts"] == 0 for p in procs)
+    for p in procs:
+        out = open(drover.log_path("dual", "out", p["id"])).read()
+        assert "AF_INET 0.0.0.0" in out and "AF_INET6 :: v6only 1" in out, out
+        assert "cannot share" not in open(drover.log_path("dual", "error", p["id"])).read()
+    daemon_log = open(os.path.join(drover.home, "daemon.log")).read()
+    assert "cannot share" not in daemon_log
+    # a real conflict (IPv4 beside a dual-stack [::]) is refused, and said
+    # once in the daemon's log however often the app retries
+    port2 = free_port()
+    drover.run("start", app("http_node.js"), "-i", "1", "--name", "dual6", "--env",
+               f"PORT={port2}")
+    wait_until(lambda: get_pid(port2, host="::1"), 10, what="the dual-stack app")
+    drover.run("start", app("http_py.py"), "-i", "1", "--name", "v4", "--env", f"PORT={port2}",
+               "--env", "HOST=0.0.0.0", "--restart-delay", "100", check=False)
+    err = drover.log_path("v4", "error", 3)
+    wait_until(lambda: os.path.exists(err) and open(err).read().count("dual-stack") >= 3, 15,
+               what="three refused binds")
+    daemon_log = open(os.path.join(drover.home, "daemon.log")).read()
+    assert daemon_log.count("v4: cannot share") == 1, daemon_log
+
+
+def free_port_pair():
+    """A port p with p and p+1 free on 127.0.0.1."""
+    for _ in range(50):
+        p = free_port()
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", p + 1))
+            return p
+        except OSError:
+            continue
+    pytest.skip("no two free ports in a row")
+
+
+def inspector_answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+            # the inspector answers only a Host that is an address (DNS rebinding)
+            s.sendall(b"GET /json/version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while b"Protocol-Version" not in data and (chunk := s.recv(4096)):
+                data += chunk
+        return b"Protocol-Version" in data
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_node_inspect_gets_one_port_per_instance(drover, app):
+    # node's cluster module gives each worker its own inspector port; drover
+    # gives instance slot k base+k, kept across reloads; the app binds it
+    # itself (never a shared socket), and the app's own port is unaffected
+    base, port = free_port_pair(), free_port()
+    drover.run("start", app("http_node.js"), "-i", "2", "--name", "dbg", "--env", f"PORT={port}",
+               f"--node-args=--inspect=127.0.0.1:{base}")
+    for round in range(2):
+        procs = drover.procs()
+        assert {p["status"] for p in procs} == {"online"}
+        for p in procs:
+            want = f"Debugger listening on ws://127.0.0.1:{base + p['id']}/"
+            err = drover.log_path("dbg", "error", p["id"])
+            wait_until(lambda: open(err).read().count(want) == round + 1, 10, what=want)
+            assert "address already in use" not in open(err).read()
+        assert inspector_answers(base) and inspector_answers(base + 1)
+        assert get_pid(port) in {p["pid"] for p in procs}
+        if round == 0:
+            drover.run("reload", "dbg")  # the replacement binds its slot's port too
+    assert "sharing 127.0.0.1" not in open(os.path.join(drover.home, "daemon.log")).read()
+
+
 @pytest.mark.parametrize("how", ["accept", "select", "poll", "epoll"])
 def test_listen_fds_app_without_sd_notify_is_online_once_it_serves(drover, app, how):
     # an unmodified server on LISTEN_FDS sends no READY=1 and never calls

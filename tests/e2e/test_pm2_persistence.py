@@ -31,7 +31,7 @@ def read_dump(drover):
 
 
 def test_save_kill_resurrect_restores_the_list(drover, app):
-    drover.run("start", app("sleeper.sh"), "--name", "web", "-i", "2", "-x", "fork",
+    drover.run("start", app("sleeper.sh"), "--name", "web", "-i", "2", "--exec-mode", "fork",
                "--kill-timeout", "1500")
     drover.run("start", app("counter.py"), "--name", "jobs", "--env", "INTERVAL=1",
                env={"FROM_SHELL": "kept"})
@@ -156,7 +156,7 @@ def recv_until(sock, want, deadline):
 @pytest.mark.parametrize("abstract", [False, True])
 def test_foreground_resurrect_notifies_ready_after_apps_run(drover, tmpdir_path, app, abstract):
     marker = os.path.join(tmpdir_path, "started")
-    drover.run("start", app("sleeper.sh"), "--name", "boot1", "-i", "2", "-x", "fork")
+    drover.run("start", app("sleeper.sh"), "--name", "boot1", "-i", "2", "--exec-mode", "fork")
     drover.run("start", app("stubborn.py"), "--name", "boot2", "--kill-timeout", "500",
                env={"MARKER": marker})
     drover.run("save")

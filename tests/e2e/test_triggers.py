@@ -33,7 +33,7 @@ def test_watch_burst_restarts_once_and_ignores(drover, app, tmpdir_path):
     os.makedirs(os.path.join(proj, "src"))
     os.makedirs(os.path.join(proj, "cache"))
     drover.run("start", app("sleeper.sh"), "--name", "w", "--cwd", proj, "--watch",
-               "--watch-delay", str(WATCH_DELAY_MS), "--ignore-watch", "cache,*.tmp")
+               "--watch-delay", f"{WATCH_DELAY_MS}ms", "--ignore-watch", "cache,*.tmp")
     first = drover.wait_status("w", "online")
     assert first["restarts"] == 0
 
@@ -68,18 +68,22 @@ def test_watch_burst_restarts_once_and_ignores(drover, app, tmpdir_path):
 
 
 def test_watch_stopped_app_is_not_started(drover, app, tmpdir_path):
+    # PM2: stop turns the watch off, a later start keeps it off, and
+    # restart --watch turns it on again
     proj = os.path.join(tmpdir_path, "proj")
     os.makedirs(proj)
     drover.run("start", app("sleeper.sh"), "--name", "w", "--cwd", proj, "--watch",
-               "--watch-delay", "100")
+               "--watch-delay", "100ms")
     drover.run("stop", "w")
     write(os.path.join(proj, "a.js"))
     stays(lambda: drover.proc("w")["status"] == "stopped", 0.6)
-    # the watch is still armed: started again, a change restarts it
     drover.run("start", "w")
     write(os.path.join(proj, "b.js"))
-    wait_until(lambda: describe(drover, "w")["last_trigger"] == "watch: b.js", timeout=5,
-               what="a watch restart after start")
+    stays(lambda: describe(drover, "w")["trigger_restarts"] == 0, 0.6)
+    drover.run("restart", "w", "--watch")
+    write(os.path.join(proj, "c.js"))
+    wait_until(lambda: describe(drover, "w")["last_trigger"] == "watch: c.js", timeout=5,
+               what="a watch restart once turned on again")
 
 
 def test_triggers_survive_a_daemon_restart(drover, app, tmpdir_path):
@@ -89,7 +93,7 @@ def test_triggers_survive_a_daemon_restart(drover, app, tmpdir_path):
     proj = os.path.join(tmpdir_path, "proj")
     os.makedirs(proj)
     drover.run("start", app("sleeper.sh"), "--name", "w", "--cwd", proj, "--watch",
-               "--watch-delay", "100")
+               "--watch-delay", "100ms")
     gate = os.path.join(tmpdir_path, "leak-now")
     drover.run("start", app("leaker.py"), "--name", "leak", "--max-memory-restart", "40M",
                env={"GATE": gate})  # leaks once the gate file exists
@@ -162,7 +166,7 @@ def test_watch_reloads_a_cluster_app(drover, app, tmpdir_path):
     os.makedirs(proj)
     port = free_port()
     drover.run("start", app("listen_fds.py"), "-i", "2", "--name", "lfd", "--cwd", proj,
-               "--listen", f"127.0.0.1:{port}", "--watch", "--watch-delay", "100")
+               "--listen", f"127.0.0.1:{port}", "--watch", "--watch-delay", "100ms")
     wait_until(lambda: {p["status"] for p in drover.procs()} == {"online"}, timeout=10,
                what="both instances online")
     before = {p["id"]: p for p in drover.procs()}

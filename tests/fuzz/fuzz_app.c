@@ -26,25 +26,6 @@ static int is_alias(const char *k)
     return 0;
 }
 
-/* The key a normalized object stores k under (as app_config.c renames). */
-static const char *canonical(const char *k)
-{
-    static const char *const to[][2] = {
-        {"node_args", "interpreter_args"},
-        {"combine_logs", "merge_logs"},
-        {"exec_interpreter", "interpreter"},
-        {"error", "error_file"},
-        {"err_file", "error_file"},
-        {"output", "out_file"},
-        {"log", "log_file"},
-        {"cron", "cron_restart"},
-    };
-    for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++)
-        if (strcmp(k, to[i][0]) == 0)
-            return to[i][1];
-    return k;
-}
-
 /* Unknown keys of in that must each produce one warning. */
 static size_t expected_warnings(json_t *in)
 {
@@ -53,7 +34,7 @@ static size_t expected_warnings(json_t *in)
     size_t n = 0;
     json_object_foreach(in, k, v)
     {
-        const char *ck = canonical(k);
+        const char *ck = opt_canonical_key(k);
         if (!opt_by_key(ck) && !(strncmp(ck, "env_", 4) == 0 && ck[4]) &&
             !opt_is_ignored_pm2_key(ck))
             n++;

@@ -383,7 +383,9 @@ static const struct norm_case norm_cases[] = {
     {"instances", "\"3\"", "3", NULL},
     {"instances", "0", "0", NULL},
     {"instances", "-1", "-1", NULL},
-    {"instances", "-2", NULL, "-2"},
+    {"instances", "-2", "-2", NULL},
+    {"instances", "-100", "-100", NULL},
+    {"instances", "-5000", NULL, "-5000"},
     {"instances", "5000", NULL, NULL},
     {"instances", "300", NULL, "max_instances"},
     {"instances", "\"lots\"", NULL, "lots"},
@@ -556,13 +558,15 @@ static void test_unknown_keys(void **state)
     json_t *warnings = json_array(), *out = NULL;
     char err[256];
     assert_int_equal(app_config_normalize(in, &out, warnings, err, sizeof(err)), 0);
-    /* one warning, naming the key and the app; PM2's ignored keys are quiet */
+    /* one warning, naming the key and the app; PM2's keys are quiet */
     assert_int_equal(json_array_size(warnings), 1);
     const char *w = json_string_value(json_array_get(warnings, 0));
     assert_non_null(strstr(w, "'colour'"));
     assert_non_null(strstr(w, "web"));
     assert_null(json_object_get(out, "colour"));
-    assert_null(json_object_get(out, "vizion"));
+    /* PM2's agent keys are kept (jlist shows them), with nothing to do */
+    assert_true(json_is_true(json_object_get(out, "vizion")));
+    assert_true(json_is_false(json_object_get(out, "treekill")));
     /* env_<name> is kept, as an environment */
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(out, "env_production"), "NODE_ENV")),
@@ -614,7 +618,7 @@ static void test_app_name_check(void **state)
         {"a b", 1},   {"...", 1},   {"all1", 1},  {long128, 1}, {"", 0},
         {long129, 0}, {"a/b", 0},   {"/", 0},     {"a\nb", 0},  {"a\x1b[31m", 0},
         {"a\rb", 0},  {"a\tb", 0},  {"a\x7f", 0}, {"all", 0},   {".", 0},
-        {"..", 0},    {"123", 0},   {"0", 0},     {"-x", 0},    {"--help", 0},
+        {"..", 0},    {"123", 1},   {"0", 1},     {"-x", 0},    {"--help", 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char why[128] = "";

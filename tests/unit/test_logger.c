@@ -221,6 +221,78 @@ static void test_drain_partial_line(void **state)
     free(s);
 }
 
+/* Runs the loop until path holds exactly want (5 s limit). */
+static void run_until_content(struct ev_loop *loop, const char *path, const char *want)
+{
+    size_t n = 0;
+    char *s = NULL;
+    for (int i = 0; i < 250; i++) {
+        run_for(loop, 20);
+        free(s);
+        s = slurp(path, &n);
+        if (n == strlen(want) && memcmp(s, want, n) == 0)
+            break;
+    }
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(s, want, n);
+    free(s);
+}
+
+static void test_partial_line_after_idle(void **state)
+{
+    (void)state;
+    const char *out = tpath("partial", "out.log"), *js = tpath("partial", "json.log");
+    struct ev_loop *loop = ev_loop_new();
+    struct log_config cfg = base_config(out, "");
+    struct logger *lg = logger_new(loop, &cfg);
+    struct log_config jcfg = base_config(js, "");
+    jcfg.format = LOG_FORMAT_JSON;
+    struct logger *jl = logger_new(loop, &jcfg);
+    assert_non_null(lg);
+    assert_non_null(jl);
+    int p[2], jp[2];
+    assert_int_equal(pipe_cloexec(p, 0, 0), 0);
+    assert_int_equal(pipe_cloexec(jp, 0, 0), 0);
+    assert_int_equal(logger_watch(lg, p[0], -1), 0);
+    assert_int_equal(logger_watch(jl, jp[0], -1), 0);
+    /* written before the loop looks: one line, never split */
+    assert_int_equal(write(p[1], "ab", 2), 2);
+    assert_int_equal(write(p[1], "c\n", 2), 2);
+    run_until_content(loop, out, "abc\n");
+    /* a prompt: written after the idle time, marked as continued */
+    assert_int_equal(write(p[1], "name? ", 6), 6);
+    run_until_content(loop, out, "abc\nname? " LOGGER_CONTINUATION_MARKER "\n");
+    /* what follows on that line is its next piece; the next unfinished tail
+     * again waits, a UTF-8 sequence cut at its end stays back */
+    assert_int_equal(write(p[1], "bob\nx\xc3", 6), 6);
+    run_until_content(loop, out,
+                      "abc\nname? " LOGGER_CONTINUATION_MARKER "\nbob\nx" LOGGER_CONTINUATION_MARKER
+                      "\n");
+    assert_int_equal(write(p[1], "\xa9\n", 2), 2);
+    run_until_content(loop, out,
+                      "abc\nname? " LOGGER_CONTINUATION_MARKER "\nbob\nx" LOGGER_CONTINUATION_MARKER
+                      "\n\xc3\xa9\n");
+    /* JSON: the piece carries "partial":true */
+    assert_int_equal(write(jp[1], "50%", 3), 3);
+    size_t n = 0;
+    char *s = NULL;
+    for (int i = 0; i < 250 && n == 0; i++) {
+        run_for(loop, 20);
+        free(s);
+        s = slurp(js, &n);
+    }
+    assert_non_null(strstr(s, "{\"message\":\"50%\",\"timestamp\":\""));
+    assert_non_null(strstr(s, "\"partial\":true}\n"));
+    assert_int_equal(s[n - 1], '\n');
+    assert_null(memchr(s, '\n', n - 1));
+    free(s);
+    close(p[1]);
+    close(jp[1]);
+    logger_free(lg);
+    logger_free(jl);
+    ev_loop_free(loop);
+}
+
 static void test_long_lines_and_binary(void **state)
 {
     (void)state;
@@ -530,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_timestamps_and_combined),
         cmocka_unit_test(test_json_files),
         cmocka_unit_test(test_drain_partial_line),
+        cmocka_unit_test(test_partial_line_after_idle),
         cmocka_unit_test(test_long_lines_and_binary),
         cmocka_unit_test(test_reopen_and_foreign_rotation),
         cmocka_unit_test(test_truncate),

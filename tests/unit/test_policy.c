@@ -23,7 +23,8 @@ struct exit_step {
     int64_t uptime_ms;
     enum restart_action action;
     int64_t delay_ms;                       /* checked for RESTART_AFTER_DELAY */
-    int64_t restarts, unstable, backoff_ms; /* counters after the decision */
+    int64_t restarts, unstable, backoff_ms; /* counters after the decision (restarts: and
+                                             * after the restart it leads to) */
     const char *reason_has;                 /* a part of the reason, or NULL */
 };
 
@@ -197,6 +198,10 @@ static void run_case(const struct policy_case *pc)
         struct restart_decision d;
         memset(&d, 0x5a, sizeof(d));
         policy_decide(&pc->policy, &c, s->exit_code, s->signo, s->uptime_ms, &d);
+        /* the decision leaves restarts alone: the instance counts the
+         * restart when it runs it, after the delay (instance.c) */
+        if (d.action == AFTER)
+            c.restarts++;
         if (d.action != s->action || (s->action == AFTER && d.delay_ms != s->delay_ms) ||
             c.restarts != s->restarts || c.unstable_restarts != s->unstable ||
             c.backoff_ms != s->backoff_ms)
@@ -261,7 +266,7 @@ static void test_signal_is_not_a_stop_code(void **state)
     assert_int_equal(d.action, AFTER);
     policy_decide(&p, &c, -1, SIGKILL, 5000, &d);
     assert_int_equal(d.action, AFTER);
-    assert_int_equal(c.restarts, 2);
+    assert_int_equal(c.restarts, 0); /* counted when the restart runs */
 }
 
 int main(void)

@@ -202,9 +202,56 @@ static void test_resolve_empty_registry(void **state)
     struct daemon d;
     memset(&d, 0, sizeof(d));
     char ids[16], err[256];
-    assert_int_equal(resolve(&d, "all", ids, sizeof(ids), err, sizeof(err)), 0);
-    assert_string_equal(ids, "");
+    /* PM2: `stop all` with nothing to stop is an error */
+    assert_int_equal(resolve(&d, "all", ids, sizeof(ids), err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "empty"));
     assert_int_equal(resolve(&d, "web", ids, sizeof(ids), err, sizeof(err)), -ENOENT);
+    registry_free(&d.reg);
+}
+
+/* PM2's other forms: /regex/ of names, a number that is a name before an
+ * id, a script's path relative to the CLI's directory. */
+static void test_resolve_pm2_forms(void **state)
+{
+    (void)state;
+    struct daemon d;
+    standard_registry(&d);
+    char ids[256], err[256];
+    assert_int_equal(resolve(&d, "/^w/", ids, sizeof(ids), err, sizeof(err)), 0);
+    assert_string_equal(ids, "0 1 2 5 6");
+    assert_int_equal(resolve(&d, "/^(api|s1)$/", ids, sizeof(ids), err, sizeof(err)), 0);
+    assert_string_equal(ids, "3 4 7 100");
+    assert_int_equal(resolve(&d, "/^zzz/", ids, sizeof(ids), err, sizeof(err)), -ENOENT);
+    assert_int_equal(resolve(&d, "/[/", ids, sizeof(ids), err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "regular expression"));
+
+    /* an app called "3": "3" is that app (id 101), "4" still the id */
+    add_app(&d, "3", "default", 1);
+    assert_int_equal(resolve(&d, "3", ids, sizeof(ids), err, sizeof(err)), 0);
+    assert_string_equal(ids, "101");
+    assert_int_equal(resolve(&d, "4", ids, sizeof(ids), err, sizeof(err)), 0);
+    assert_string_equal(ids, "4");
+
+    /* a script path: relative to "cwd", with dots, or absolute */
+    json_t *in = json_pack("{s:s, s:s}", "script", "/srv/app/server.js", "name", "srv");
+    json_t *norm = NULL;
+    assert_int_equal(app_config_normalize(in, &norm, NULL, err, sizeof(err)), 0);
+    json_decref(in);
+    struct app *srv = registry_add_app(&d.reg, "srv", norm, 0);
+    assert_non_null(srv);
+    assert_non_null(registry_add_inst(&d.reg, srv, -1));
+    const char *forms[] = {"server.js", "./server.js", "../app/server.js", "/srv/app/server.js"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        json_t *req = json_pack("{s:[s], s:s}", "targets", forms[i], "cwd", "/srv/app");
+        struct inst **out = NULL;
+        size_t n = 0;
+        assert_int_equal(targets_resolve(&d, req, &out, &n, err, sizeof(err)), 0);
+        assert_int_equal(n, 1);
+        assert_ptr_equal(out[0]->app, srv);
+        free(out);
+        json_decref(req);
+    }
+    assert_int_equal(resolve(&d, "server.js", ids, sizeof(ids), err, sizeof(err)), -ENOENT);
     registry_free(&d.reg);
 }
 
@@ -324,7 +371,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolve_cases),          cmocka_unit_test(test_resolve_bad_requests),
         cmocka_unit_test(test_resolve_empty_registry), cmocka_unit_test(test_resolve_repeatable),
-        cmocka_unit_test(test_resolve_many_repeats),   cmocka_unit_test(test_resolve_or_reply),
+        cmocka_unit_test(test_resolve_pm2_forms),      cmocka_unit_test(test_resolve_many_repeats),
+        cmocka_unit_test(test_resolve_or_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

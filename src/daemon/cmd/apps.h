@@ -9,9 +9,20 @@
 
 struct op;
 
-/* Instances a config asks for: N, 0 = usable CPUs, -1 = usable CPUs - 1
+/* Instances a config asks for: N, 0 = usable CPUs, -N = usable CPUs - N
  * (at least 1). */
 int apps_instance_count(const struct app_config *cfg);
+
+/* True when an instance of app has this slot. */
+int apps_slot_taken(const struct daemon *d, const struct app *app, int slot);
+
+/* Adds `add` running instances to a known app in its free slots (scale up,
+ * `start -f` of an app that runs): the config's instance count follows,
+ * its sockets are bound for them, and each new instance gets a SETTLE task
+ * in op. Returns 0, or a negative errno with err set (nothing added:
+ * -ERANGE above max_instances, -EADDRINUSE). */
+int apps_add_instances(struct daemon *d, struct app *app, int add, struct op *op, char *err,
+                       size_t errlen);
 
 /* Registers app `name` with a normalized config (borrowed) and base_env
  * (borrowed, may be NULL), binds its listening sockets and creates its

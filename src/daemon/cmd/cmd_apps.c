@@ -52,8 +52,52 @@ int apps_instance_count(const struct app_config *cfg)
 {
     if (cfg->instances > 0)
         return (int)cfg->instances;
-    int cpus = cpus_usable();
-    return cfg->instances == 0 ? cpus : (cpus > 1 ? cpus - 1 : 1);
+    /* 0 or max: the usable CPUs; -N: N fewer, at least one (PM2) */
+    int64_t n = cpus_usable() + cfg->instances;
+    return n > 0 ? (int)n : 1;
+}
+
+int apps_slot_taken(const struct daemon *d, const struct app *app, int slot)
+{
+    for (size_t i = 0; i < d->reg.n_insts; i++)
+        if (d->reg.insts[i]->app == app && d->reg.insts[i]->slot == slot)
+            return 1;
+    return 0;
+}
+
+int apps_add_instances(struct daemon *d, struct app *app, int add, struct op *op, char *err,
+                       size_t errlen)
+{
+    int64_t total = (int64_t)app->n_insts + add;
+    if (total > app->cfg.max_instances) {
+        snprintf(err, errlen, "cannot run %lld instances of %s (max_instances is %lld)",
+                 (long long)total, app->name, (long long)app->cfg.max_instances);
+        return -ERANGE;
+    }
+    if (listeners_prebind(d, app, (int)total, err, errlen) < 0)
+        return -EADDRINUSE;
+    /* the count is part of the config: state.json, describe and apply see it */
+    json_t *config = json_deep_copy(app->cfg.json);
+    if (!config) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    json_object_set_new(config, "instances", json_integer(total));
+    if (!json_object_get(config, "exec_mode")) /* a count alone would mean cluster */
+        json_object_set_new(config, "exec_mode",
+                            json_string(app->cfg.exec_mode == EXEC_CLUSTER ? "cluster" : "fork"));
+    registry_set_app_config(&d->reg, app, config);
+    for (int slot = 0; add > 0 && slot < CFG_HARD_MAX_INSTANCES; slot++) {
+        if (apps_slot_taken(d, app, slot))
+            continue;
+        struct inst *in = lifecycle_create_inst(d, app, slot, 1, err, errlen);
+        if (!in)
+            return -ENOMEM;
+        if (op)
+            op_add(op, in, TASK_SETTLE);
+        add--;
+    }
+    return 0;
 }
 
 static void warn(json_t *warnings, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -95,8 +139,8 @@ static int runs_fully(const struct daemon *d, const struct app *app)
 
 /* Validates every app of the request into norm[] (new references): one
  * validation for start and apply. */
-static int validate(struct daemon *d, json_t *apps, enum existing existing, json_t **norm,
-                    json_t *warnings, char *err, size_t errlen)
+static int validate(struct daemon *d, json_t *apps, enum existing existing, int force,
+                    json_t **norm, json_t *warnings, char *err, size_t errlen)
 {
     size_t n = json_array_size(apps), new_insts = 0;
     for (size_t i = 0; i < n; i++) {
@@ -119,12 +163,14 @@ static int validate(struct daemon *d, json_t *apps, enum existing existing, json
         struct app *app = registry_find_app(&d->reg, name);
         if (r == 0 && !app)
             r = registry_check_new_app(&d->reg, name, cfg.namespace, err, errlen);
-        if (r == 0 && app && existing == EXISTING_REFUSE_RUNNING && runs_fully(d, app)) {
-            snprintf(err, errlen, "app '%s' is already running (use restart, or delete it first)",
+        int again = app && existing == EXISTING_REFUSE_RUNNING && runs_fully(d, app);
+        if (r == 0 && again && !force) {
+            snprintf(err, errlen,
+                     "app '%s' is already running (add -f to start more of it, or use restart)",
                      name);
             r = -EEXIST;
         }
-        if (r == 0 && !app)
+        if (r == 0 && (!app || again))
             new_insts += (size_t)apps_instance_count(&cfg);
         app_config_free(&cfg);
         if (r < 0)
@@ -147,7 +193,7 @@ struct app *apps_create(struct daemon *d, const char *name, json_t *config, json
     }
     app->base_env = json_is_object(base_env) ? json_incref(base_env) : NULL;
     int count = apps_instance_count(&app->cfg);
-    if (listeners_prebind(app, count, err, errlen) < 0) {
+    if (listeners_prebind(d, app, count, err, errlen) < 0) {
         registry_remove_app(&d->reg, app);
         return NULL;
     }
@@ -163,6 +209,7 @@ struct app *apps_create(struct daemon *d, const char *name, json_t *config, json
         registry_remove_app(&d->reg, app);
         return NULL;
     }
+    listeners_release_idle(d, app); /* all created stopped: no socket held */
     return app;
 }
 
@@ -186,8 +233,9 @@ static int reconfigure(struct daemon *d, struct app *app, json_t *config, json_t
         for (size_t i = 0; i < d->reg.n_insts; i++)
             if (d->reg.insts[i]->app == app)
                 inst_resolve_log_paths(d, d->reg.insts[i]);
-        if (listeners_prebind(app, (int)app->n_insts, err, sizeof(err)) < 0)
+        if (listeners_prebind(d, app, (int)app->n_insts, err, sizeof(err)) < 0)
             warn(warnings, "%s", err);
+        listeners_release_idle(d, app); /* a stopped app holds none */
     }
     int want = apps_instance_count(&app->cfg);
     if ((size_t)want != app->n_insts)
@@ -220,6 +268,7 @@ static void apply_apps(struct daemon *d, struct client *c, json_t *req, enum exi
     json_t *apps = json_object_get(req, "apps");
     json_t *env = json_object_get(req, "env");
     int update_env = json_is_true(json_object_get(req, "update_env"));
+    int force = json_is_true(json_object_get(req, "force"));
     size_t n = json_array_size(apps);
     if (!json_is_array(apps) || n == 0) {
         server_reply_error(c, "nothing to start");
@@ -241,7 +290,7 @@ static void apply_apps(struct daemon *d, struct client *c, json_t *req, enum exi
         json_decref(warnings);
         return;
     }
-    int r = validate(d, apps, existing, norm, warnings, err, sizeof(err));
+    int r = validate(d, apps, existing, force, norm, warnings, err, sizeof(err));
     if (r < 0) {
         server_reply_error_code(c, r, "%s", err);
         op_discard(op);
@@ -253,6 +302,16 @@ static void apply_apps(struct daemon *d, struct client *c, json_t *req, enum exi
             if (!app) {
                 if (!apps_create(d, name, norm[i], env, NULL, op, warnings, err, sizeof(err)))
                     warn(warnings, "cannot start app '%s': %s", name, err);
+                continue;
+            }
+            if (existing == EXISTING_REFUSE_RUNNING && force && runs_fully(d, app)) {
+                /* start -f of what runs: more of it (PM2 starts a copy) */
+                struct app_config cfg;
+                app_config_load(&cfg, norm[i]);
+                int add = apps_instance_count(&cfg);
+                app_config_free(&cfg);
+                if (apps_add_instances(d, app, add, op, err, sizeof(err)) < 0)
+                    warn(warnings, "cannot start more of app '%s': %s", name, err);
                 continue;
             }
             int changed = existing != EXISTING_REFUSE_RUNNING &&
@@ -274,7 +333,8 @@ static void apply_apps(struct daemon *d, struct client *c, json_t *req, enum exi
     json_decref(warnings);
 }
 
-/* "start" with targets: start the instances of known apps that do not run. */
+/* "start" with targets (names, ids... of known apps): PM2 starts what does
+ * not run and restarts what does. */
 static void start_targets(struct daemon *d, struct client *c, json_t *req)
 {
     struct inst **insts;
@@ -283,8 +343,9 @@ static void start_targets(struct daemon *d, struct client *c, json_t *req)
         return;
     struct op *op = reply_op_new(d, c);
     for (size_t i = 0; op && i < n; i++)
-        if (!is_running(insts[i]) || inst_status(insts[i]) == STATUS_ERRORED)
-            op_add(op, insts[i], TASK_START);
+        op_add(op, insts[i],
+               is_running(insts[i]) && inst_status(insts[i]) != STATUS_ERRORED ? TASK_RESTART
+                                                                               : TASK_START);
     free(insts);
     if (op) {
         daemon_persist(d);
@@ -300,31 +361,113 @@ void cmd_start(struct daemon *d, struct client *c, json_t *req)
         apply_apps(d, c, req, EXISTING_REFUSE_RUNNING);
 }
 
-/* restart|reload <targets> --update-env: the stored configs, the new base
- * environment; every target moves to a fresh supervisor (its spec predates
- * the environment). */
+/* The new config of one app of restart|reload <targets> with options: the
+ * stored one with the options on top, validated like a start. */
+static json_t *config_with(struct app *app, json_t *overrides, json_t *warnings, char *err,
+                           size_t errlen)
+{
+    json_t *merged = json_deep_copy(app->cfg.json), *norm = NULL;
+    if (!merged) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_t *env = json_object_get(overrides, "env");
+    json_object_update(merged, overrides);
+    if (json_is_object(env)) { /* variables are added to the app's */
+        json_t *old = json_object_get(app->cfg.json, "env");
+        json_t *both = json_is_object(old) ? json_deep_copy(old) : json_object();
+        json_object_update(both, env);
+        json_object_set_new(merged, "env", both);
+    }
+    json_object_set_new(merged, "name", json_string(app->name));
+    if (app_config_normalize(merged, &norm, warnings, err, errlen) < 0)
+        norm = NULL;
+    json_decref(merged);
+    return norm;
+}
+
+/* restart|reload <targets> [options] [--update-env]: the stored configs
+ * with the request's options on top (PM2: --node-args, --cron-restart,
+ * --watch..., --name renames the one app targeted), and with update_env
+ * the request's environment as the new base environment. Everything is
+ * validated before anything is touched; a changed app moves to fresh
+ * supervisors (their spec predates the change). */
 static void apply_targets(struct daemon *d, struct client *c, json_t *req, int reload)
 {
     struct inst **insts;
     size_t n;
     if (targets_resolve_or_reply(d, c, req, &insts, &n) < 0)
         return;
-    struct op *op = reply_op_new(d, c);
+    json_t *overrides = json_object_get(req, "overrides");
     json_t *env = json_object_get(req, "env");
-    for (size_t i = 0; op && i < n; i++) {
-        struct app *app = insts[i]->app;
-        if (json_is_object(env) && !(app->base_env && json_equal(app->base_env, env))) {
-            json_decref(app->base_env);
-            app->base_env = json_incref(env);
-        }
-        op_add(op, insts[i], task_for(insts[i], reload ? EXISTING_RELOAD : EXISTING_RESTART, 1));
+    int update_env = json_is_true(json_object_get(req, "update_env"));
+    const char *rename = json_string_value(json_object_get(overrides, "name"));
+    json_t *options = json_is_object(overrides) ? json_deep_copy(overrides) : json_object();
+    json_object_del(options, "name");
+    json_t *warnings = json_array();
+    char err[1024];
+    int r = 0;
+    /* the distinct apps, in order, with their new configs */
+    struct app **apps = calloc(n ? n : 1, sizeof(*apps));
+    json_t **configs = calloc(n ? n : 1, sizeof(*configs));
+    size_t n_apps = 0;
+    uint64_t epoch = ++d->reg.mark_epoch;
+    if (!apps || !configs) {
+        snprintf(err, sizeof(err), "out of memory");
+        r = -ENOMEM;
     }
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct app *app = insts[i]->app;
+        if (app->mark == epoch)
+            continue;
+        app->mark = epoch;
+        apps[n_apps] = app;
+        configs[n_apps] = json_object_size(options)
+                              ? config_with(app, options, warnings, err, sizeof(err))
+                              : json_incref(app->cfg.json);
+        if (!configs[n_apps++])
+            r = -EINVAL;
+    }
+    if (r == 0 && rename && strcmp(rename, apps[0]->name)) {
+        if (n_apps != 1) {
+            snprintf(err, sizeof(err), "--name renames one app, and the targets are %zu apps",
+                     n_apps);
+            r = -EINVAL;
+        } else {
+            r = registry_check_new_app(&d->reg, rename, apps[0]->cfg.namespace, err, sizeof(err));
+        }
+    }
+    struct op *op = r == 0 ? reply_op_new(d, c) : NULL;
+    if (r < 0)
+        server_reply_error_code(c, r, "%s", err);
+    if (op && rename && strcmp(rename, apps[0]->name)) {
+        json_t *renamed = json_deep_copy(configs[0]);
+        json_object_set_new(renamed, "name", json_string(rename));
+        json_decref(configs[0]);
+        configs[0] = renamed;
+        if (registry_rename_app(&d->reg, apps[0], rename) < 0)
+            warn(warnings, "cannot rename %s: out of memory", apps[0]->name);
+    }
+    for (size_t k = 0; op && k < n_apps; k++) {
+        int changed = reconfigure(d, apps[k], configs[k], env, update_env, warnings);
+        for (size_t i = 0; i < n; i++)
+            if (insts[i]->app == apps[k])
+                op_add(op, insts[i],
+                       task_for(insts[i], reload ? EXISTING_RELOAD : EXISTING_RESTART, changed));
+    }
+    for (size_t k = 0; configs && k < n_apps; k++)
+        json_decref(configs[k]);
+    free(configs);
+    free(apps);
     free(insts);
+    json_decref(options);
     if (op) {
+        json_object_set(op->extra, "warnings", warnings);
         op->parallel = 1;
         daemon_persist(d);
         op_run(op);
     }
+    json_decref(warnings);
 }
 
 /* stop/delete of the file's apps: unknown names are warnings. */

@@ -1,6 +1,7 @@
 /* cmd_cluster.c - reload (rolling, zero-downtime) and scale (live instance
  * count changes). */
 #include "base/parse.h"
+#include "daemon/cmd/apps.h"
 #include "daemon/cmd/commands.h"
 #include "daemon/cmd/replies.h"
 #include "daemon/cmd/targets.h"
@@ -53,14 +54,6 @@ static void scale_down_done(struct daemon *d, struct op *op)
     free(op->data);
 }
 
-static int slot_taken(const struct daemon *d, const struct app *app, int slot)
-{
-    for (size_t i = 0; i < d->reg.n_insts; i++)
-        if (d->reg.insts[i]->app == app && d->reg.insts[i]->slot == slot)
-            return 1;
-    return 0;
-}
-
 /* The instance of app with the highest slot not in victims[0..n). */
 static struct inst *highest_slot(const struct daemon *d, const struct app *app,
                                  struct inst **victims, size_t n)
@@ -80,21 +73,14 @@ static struct inst *highest_slot(const struct daemon *d, const struct app *app,
 static void scale_up(struct daemon *d, struct client *c, struct app *app, int64_t add)
 {
     char err[512];
-    if (listeners_prebind(app, (int)(app->n_insts + (size_t)add), err, sizeof(err)) < 0) {
-        server_reply_error_code(c, -EADDRINUSE, "cannot scale %s: %s", app->name, err);
-        return;
-    }
     struct op *op = reply_op_new(d, c);
     if (!op)
         return;
-    for (int slot = 0; add > 0; slot++) {
-        if (slot_taken(d, app, slot))
-            continue;
-        struct inst *in = lifecycle_create_inst(d, app, slot, 1, err, sizeof(err));
-        if (!in)
-            break;
-        op_add(op, in, TASK_SETTLE);
-        add--;
+    int r = apps_add_instances(d, app, (int)add, op, err, sizeof(err));
+    if (r < 0 && op->n_tasks == 0) {
+        op_discard(op);
+        server_reply_error_code(c, r, "cannot scale %s: %s", app->name, err);
+        return;
     }
     daemon_persist(d);
     op_run(op);
@@ -145,12 +131,16 @@ void cmd_scale(struct daemon *d, struct client *c, json_t *req)
                                 name, (long long)target, (long long)max);
         return;
     }
+    if (target >= current) {
+        scale_up(d, c, app, target - current);
+        return;
+    }
     /* the count is part of the config: state.json, describe and apply see it */
     json_t *config = json_deep_copy(app->cfg.json);
     json_object_set_new(config, "instances", json_integer(target));
+    if (!json_object_get(config, "exec_mode")) /* a count alone would mean cluster */
+        json_object_set_new(config, "exec_mode",
+                            json_string(app->cfg.exec_mode == EXEC_CLUSTER ? "cluster" : "fork"));
     registry_set_app_config(&d->reg, app, config);
-    if (target >= current)
-        scale_up(d, c, app, target - current);
-    else
-        scale_down(d, c, app, current - target);
+    scale_down(d, c, app, current - target);
 }

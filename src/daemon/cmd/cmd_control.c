@@ -7,6 +7,7 @@
 #include "daemon/cmd/targets.h"
 #include "daemon/instances/suplink.h"
 #include "daemon/server.h"
+#include "daemon/state/registry.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,8 +35,32 @@ static void act_on_targets(struct daemon *d, struct client *c, json_t *req, enum
     }
 }
 
+/* PM2: stopping an app turns its watch off (a later start keeps it off;
+ * restart --watch turns it on again). */
+static void watch_off(struct daemon *d, json_t *req)
+{
+    struct inst **insts;
+    size_t n;
+    char err[256];
+    if (targets_resolve(d, req, &insts, &n, err, sizeof(err)) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct app *app = insts[i]->app;
+        json_t *w = app->cfg.watch;
+        if (!w || json_is_false(w))
+            continue;
+        json_t *config = json_deep_copy(app->cfg.json);
+        if (!config)
+            break;
+        json_object_set_new(config, "watch", json_false());
+        registry_set_app_config(&d->reg, app, config);
+    }
+    free(insts);
+}
+
 void cmd_stop(struct daemon *d, struct client *c, json_t *req)
 {
+    watch_off(d, req);
     act_on_targets(d, c, req, TASK_STOP);
 }
 

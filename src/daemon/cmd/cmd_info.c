@@ -29,6 +29,16 @@ void cmd_list(struct daemon *d, struct client *c, json_t *req)
         json_object_set_new(reply, "processes", describe_all_brief(d));
     else
         describe_into(d, reply, NULL, 0);
+    if (!brief && json_is_true(json_object_get(req, "base_env"))) {
+        /* jlist: the environment each app inherited, once per app */
+        json_t *envs = json_object();
+        for (size_t i = 0; i < d->reg.n_apps; i++) {
+            const struct app *app = d->reg.apps[i];
+            if (app->base_env)
+                json_object_set(envs, app->name, app->base_env);
+        }
+        json_object_set_new(reply, "base_envs", envs);
+    }
     server_reply(c, reply);
 }
 

@@ -13,7 +13,7 @@ static const struct {
     {"kill", cmd_kill},           {"update", cmd_update}, {"reload_logs", cmd_reload_logs},
     {"flush", cmd_flush},         {"reload", cmd_reload}, {"scale", cmd_scale},
     {"apply", cmd_apply},         {"save", cmd_save},     {"resurrect", cmd_resurrect},
-    {"cleardump", cmd_cleardump},
+    {"cleardump", cmd_cleardump}, {"send", cmd_send},     {"env", cmd_env},
 };
 
 command_fn command_lookup(const char *name)

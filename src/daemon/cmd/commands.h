@@ -34,3 +34,5 @@ void cmd_apply(struct daemon *d, struct client *c, json_t *req);
 void cmd_save(struct daemon *d, struct client *c, json_t *req);
 void cmd_resurrect(struct daemon *d, struct client *c, json_t *req);
 void cmd_cleardump(struct daemon *d, struct client *c, json_t *req);
+void cmd_send(struct daemon *d, struct client *c, json_t *req);
+void cmd_env(struct daemon *d, struct client *c, json_t *req);

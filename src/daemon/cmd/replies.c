@@ -13,10 +13,16 @@ void reply_when_done(struct daemon *d, struct op *op)
     stats_sample(d);
     json_t *reply = json_deep_copy(op->extra);
     json_t *errors = json_array();
-    int failed = 0;
+    int failed = 0, reloads = 0;
+    json_int_t replaced = 0, restarted = 0;
     for (size_t i = 0; i < op->n_tasks; i++) {
         const struct task *t = &op->tasks[i];
         failed |= t->result == TASK_FAILED;
+        if (t->kind == TASK_RELOAD) {
+            reloads = 1;
+            if (t->result == TASK_OK)
+                *(t->replaced ? &replaced : &restarted) += 1;
+        }
         if ((t->result == TASK_FAILED || t->result == TASK_TIMED_OUT) && t->message[0])
             json_array_append_new(errors, json_string(t->message));
     }
@@ -26,6 +32,10 @@ void reply_when_done(struct daemon *d, struct op *op)
         json_object_set_new(reply, "code", json_string(failed ? "EIO" : "ETIMEDOUT"));
     }
     json_object_set_new(reply, "errors", errors);
+    if (reloads) {
+        json_object_set_new(reply, "replaced", json_integer(replaced));
+        json_object_set_new(reply, "restarted", json_integer(restarted));
+    }
     describe_into(d, reply, NULL, 0);
     server_reply(op->client, reply);
 }

@@ -2,10 +2,12 @@
 #include "daemon/instances/inst_spec.h"
 #include "base/parse.h"
 #include "config/app_config.h"
+#include "config/node_inspect.h"
 #include "daemon/instances/orphans.h"
 #include "proto/frame.h"
 #include "proto/spec.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -42,6 +44,18 @@ static int per_instance_logs(const struct inst *inst)
     return c->exec_mode == EXEC_CLUSTER || c->instances != 1;
 }
 
+/* The app's name as PM2 puts it in file names: characters other than
+ * letters, digits, '.' and '-' become '-'. */
+static void file_name_of(const char *name, char *out, size_t len)
+{
+    size_t n = 0;
+    for (; name[n] && n + 1 < len; n++) {
+        unsigned char ch = (unsigned char)name[n];
+        out[n] = (isalnum(ch) || ch == '.' || ch == '-') && ch < 0x80 ? (char)ch : '-';
+    }
+    out[n] = '\0';
+}
+
 /* "name-out.log" or "name-out-3.log"; a configured path gets "-3" before its
  * extension in the per-instance case, like PM2. */
 static char *log_path(const struct daemon *d, const struct inst *inst, const char *configured,
@@ -74,11 +88,13 @@ static char *log_path(const struct daemon *d, const struct inst *inst, const cha
     }
     if (!suffix)
         return NULL;
+    char name[CFG_MAX_NAME_LEN * 4 + 1];
+    file_name_of(inst->app->name, name, sizeof(name));
     if (per)
-        snprintf(buf, sizeof(buf), "%s/%s-%s-%lld.log", d->paths.logs, inst->app->name, suffix,
+        snprintf(buf, sizeof(buf), "%s/%s-%s-%lld.log", d->paths.logs, name, suffix,
                  (long long)inst->id);
     else
-        snprintf(buf, sizeof(buf), "%s/%s-%s.log", d->paths.logs, inst->app->name, suffix);
+        snprintf(buf, sizeof(buf), "%s/%s-%s.log", d->paths.logs, name, suffix);
     return strdup(buf);
 }
 
@@ -92,6 +108,35 @@ int inst_resolve_log_paths(const struct daemon *d, struct inst *inst)
     inst->log_err = log_path(d, inst, c->error_file, "error");
     inst->log_combined = log_path(d, inst, c->log_file, NULL);
     return 0;
+}
+
+int inst_pid_file(const struct daemon *d, const struct inst *inst, char *out, size_t len)
+{
+    const struct app_config *c = &inst->app->cfg;
+    const char *configured = c->pid_file;
+    int n;
+    if (configured && *configured) {
+        /* PM2: relative to the app's cwd, "-<id>" before the extension */
+        char path[PATH_MAX];
+        if (configured[0] == '/')
+            n = snprintf(path, sizeof(path), "%s", configured);
+        else
+            n = snprintf(path, sizeof(path), "%s/%s", c->cwd ? c->cwd : "/", configured);
+        if (n < 0 || (size_t)n >= sizeof(path))
+            return -ENAMETOOLONG;
+        const char *dot = strrchr(path, '.');
+        const char *slash = strrchr(path, '/');
+        if (dot && dot > slash)
+            n = snprintf(out, len, "%.*s-%lld%s", (int)(dot - path), path, (long long)inst->id,
+                         dot);
+        else
+            n = snprintf(out, len, "%s-%lld", path, (long long)inst->id);
+    } else {
+        char name[CFG_MAX_NAME_LEN * 4 + 1];
+        file_name_of(inst->app->name, name, sizeof(name));
+        n = snprintf(out, len, "%s/%s-%lld.pid", d->paths.pids, name, (long long)inst->id);
+    }
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int inst_preload_path(const struct daemon *d, char *out, size_t len)
@@ -180,22 +225,24 @@ static int add_args(struct strv *sv, const json_t *arr)
     return 0;
 }
 
-/* True when variable k matches a filter_env prefix. */
+/* True when variable k contains one of the filter_env strings (PM2 tests
+ * with includes(), not as a prefix). */
 static int filtered(const json_t *filter, const char *k)
 {
     size_t i;
     json_t *p;
     json_array_foreach(filter, i, p)
     {
-        const char *prefix = json_string_value(p);
-        if (prefix && strncmp(k, prefix, strlen(prefix)) == 0)
+        const char *part = json_string_value(p);
+        if (part && *part && strstr(k, part))
             return 1;
     }
     return 0;
 }
 
-/* Environment: the starting CLI's environment (minus filter_env), then the
- * variables PM2 apps rely on, then the app's own env, then our marker. */
+/* Environment: the starting CLI's environment (minus filter_env), this
+ * daemon's DROVER_HOME, the variables PM2 apps rely on, the app's own env,
+ * then our marker. */
 static int build_env(const struct daemon *d, const struct inst *inst, int64_t gen, struct strv *out)
 {
     const struct app_config *c = &inst->app->cfg;
@@ -207,11 +254,13 @@ static int build_env(const struct daemon *d, const struct inst *inst, int64_t ge
     if (inst->app->base_env && !json_is_true(c->filter_env)) {
         json_object_foreach(inst->app->base_env, k, v)
         {
-            /* never leak the daemon's own location into apps */
-            if (!filtered(c->filter_env, k) && strcmp(k, "DROVER_HOME") != 0)
+            if (!filtered(c->filter_env, k))
                 json_object_set(env, k, v);
         }
     }
+    /* an app that runs `drover` talks to the daemon that runs it (PM2 sets
+     * PM2_HOME likewise) */
+    json_object_set_new(env, "DROVER_HOME", json_string(d->paths.home));
     char num[32];
     snprintf(num, sizeof(num), "%lld", (long long)inst->id);
     json_object_set_new(env, "pm_id", json_string(num));
@@ -303,6 +352,20 @@ static int resolve_identity(const struct app_config *c, struct inst_spec *sp, ch
     return 0;
 }
 
+/* node's inspector: one port per instance slot, as node's cluster module
+ * does (config/node_inspect.h); the broker lets the app bind it itself */
+static int add_inspect_port(struct strv *argv, const char *interp, int slot, struct inst_spec *sp)
+{
+    const char *base = strrchr(interp, '/');
+    if (strncmp(base ? base + 1 : interp, "node", 4) != 0)
+        return 0;
+    sp->inspect_port = node_inspect_port((const char *const *)argv->v + 1, argv->n - 1, slot);
+    if (!sp->inspect_port || slot == 0)
+        return 0;
+    char arg[32];
+    return strv_take(argv, strdup(node_inspect_port_arg(sp->inspect_port, arg, sizeof(arg))));
+}
+
 int inst_build_spec(const struct daemon *d, const struct inst *inst, const struct spec_params *p,
                     struct strbuf *sb, char *err, size_t errlen)
 {
@@ -330,6 +393,8 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
         r = strv_push(&argv, interp);
         if (r == 0 && json_is_array(c->interpreter_args))
             r = add_args(&argv, c->interpreter_args);
+        if (r == 0)
+            r = add_inspect_port(&argv, interp, inst->slot, &sp);
     } else {
         sp.file = c->script;
         r = 0;
@@ -396,6 +461,9 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
     int is_node = interp && strcmp(interp, "node") == 0;
     sp.node_ipc = is_node || c->wait_ready || c->shutdown_with_message;
 
+    char pid_file[PATH_MAX];
+    if (inst_pid_file(d, inst, pid_file, sizeof(pid_file)) == 0)
+        sp.pid_file = pid_file;
     sp.log_out = inst->log_out;
     sp.log_err = inst->log_err;
     sp.log_combined = inst->log_combined;

@@ -11,6 +11,11 @@
  * disable_logs turns a stream off) into inst->log_*. */
 int inst_resolve_log_paths(const struct daemon *d, struct inst *inst);
 
+/* The instance's pid file (PM2's pm_pid_path): <home>/pids/<name>-<id>.pid,
+ * or pid_file (against cwd) with "-<id>" before its extension. Returns 0
+ * or -ENAMETOOLONG. */
+int inst_pid_file(const struct daemon *d, const struct inst *inst, char *out, size_t len);
+
 /* Finds libdrover-preload.so (next to the daemon, or the installed lib
  * dir). Returns 0 or -ENOENT. */
 int inst_preload_path(const struct daemon *d, char *out, size_t len);

@@ -5,6 +5,7 @@
 #include "base/timeutil.h"
 #include "daemon/instances/adopt.h"
 #include "daemon/instances/inst_spec.h"
+#include "daemon/instances/listeners.h"
 #include "daemon/instances/orphans.h"
 #include "daemon/instances/suplink.h"
 #include "daemon/state/registry.h"
@@ -34,6 +35,11 @@ static int spawn_primary(struct daemon *d, struct inst *inst, int start, int cou
                          size_t errlen)
 {
     int64_t restarts = inst->snap.restarts + (counted ? 1 : 0);
+    /* its sockets were closed if the app was stopped */
+    if (start && listeners_prepare(d, inst->app, inst->slot, err, errlen) < 0) {
+        set_own_status(inst, LINK_NONE, STATUS_ERRORED, err);
+        return -EADDRINUSE;
+    }
     struct suplink *l = suplink_spawn(d, inst, inst->gen + 1, restarts, start, err, errlen);
     if (!l) {
         set_own_status(inst, LINK_NONE, STATUS_ERRORED, err);
@@ -75,6 +81,26 @@ static int still_adopting(const struct inst *inst, char *err, size_t errlen)
     return -EBUSY;
 }
 
+/* start or restart through the supervisor, handing it the sockets its
+ * next run inherits (bound again when the app was stopped) */
+static int request_with_sockets(struct daemon *d, struct inst *inst, const char *cmd, char *err,
+                                size_t errlen)
+{
+    int r = listeners_prepare(d, inst->app, inst->slot, err, errlen);
+    if (r < 0) {
+        if (status_is_at_rest(inst_status(inst))) {
+            inst->want_running = 0; /* it stays stopped */
+            listeners_release_idle(d, inst->app);
+        }
+        return r;
+    }
+    r = suplink_request_with_sockets(inst->link, cmd);
+    if (r < 0)
+        snprintf(err, errlen, "%s (id %lld): its supervisor is not reachable: %s", inst->app->name,
+                 (long long)inst->id, strerror(-r));
+    return r;
+}
+
 int lifecycle_start(struct daemon *d, struct inst *inst, char *err, size_t errlen)
 {
     int r = still_adopting(inst, err, errlen);
@@ -82,17 +108,19 @@ int lifecycle_start(struct daemon *d, struct inst *inst, char *err, size_t errle
         return r;
     inst->want_running = 1;
     if (inst->link)
-        return suplink_request(inst->link, "start", NULL, NULL, NULL, NULL);
+        return request_with_sockets(d, inst, "start", err, errlen);
     return spawn_primary(d, inst, 1, 0, err, errlen);
 }
 
 int lifecycle_stop(struct daemon *d, struct inst *inst, char *err, size_t errlen)
 {
-    (void)d;
     int r = still_adopting(inst, err, errlen);
     if (r < 0)
         return r;
     inst->want_running = 0;
+    /* the last instance wanted running is stopping: the port closes (its
+     * supervisor drops its copies on stop, the app's go with it) */
+    listeners_release_idle(d, inst->app);
     if (!inst->link)
         return 0;
     return suplink_request(inst->link, "stop", NULL, NULL, NULL, NULL);
@@ -105,7 +133,7 @@ int lifecycle_restart(struct daemon *d, struct inst *inst, char *err, size_t err
         return r;
     inst->want_running = 1;
     if (inst->link)
-        return suplink_request(inst->link, "restart", NULL, NULL, NULL, NULL);
+        return request_with_sockets(d, inst, "restart", err, errlen);
     return spawn_primary(d, inst, 1, 1, err, errlen);
 }
 
@@ -127,6 +155,7 @@ void lifecycle_delete(struct daemon *d, struct inst *inst)
 {
     inst->want_running = 0;
     inst->deleting = 1;
+    listeners_release_idle(d, inst->app);
     if (inst->link && suplink_request(inst->link, "delete", NULL, NULL, NULL, NULL) == 0)
         return;
     if (inst->adopting) {
@@ -140,6 +169,8 @@ void lifecycle_delete(struct daemon *d, struct inst *inst)
 struct suplink *lifecycle_spawn_replacement(struct daemon *d, struct inst *inst, int counted,
                                             char *err, size_t errlen)
 {
+    if (listeners_prepare(d, inst->app, inst->slot, err, errlen) < 0)
+        return NULL;
     struct suplink *l = suplink_spawn(d, inst, inst->gen + 1,
                                       inst->snap.restarts + (counted ? 1 : 0), 1, err, errlen);
     if (l)

@@ -16,12 +16,17 @@
 struct suplink;
 
 /* Starts inst: through its supervisor if it has one, else by spawning a new
- * supervisor (next generation). Returns 0 or a negative errno (err set):
- * -EBUSY while a supervisor found at daemon start has not answered (no
- * second copy is ever started). The same holds for stop and restart. */
+ * supervisor (next generation); either way the supervisor gets the sockets
+ * of the instance's slot, bound again when the app was stopped
+ * (listeners.h). Returns 0 or a negative errno (err set): -EBUSY while a
+ * supervisor found at daemon start has not answered (no second copy is
+ * ever started), a bind error. The same holds for stop and restart. */
 int lifecycle_start(struct daemon *d, struct inst *inst, char *err, size_t errlen);
 
-/* Stops inst (its supervisor stays, the instance shows "stopped"). */
+/* Stops inst (its supervisor stays, the instance shows "stopped", and
+ * drops its copies of the sockets). When no instance of the app is wanted
+ * running any more, the daemon closes the app's sockets: the port refuses
+ * connections once the app's processes are gone. */
 int lifecycle_stop(struct daemon *d, struct inst *inst, char *err, size_t errlen);
 
 /* Restarts inst (stop signal, wait, start), counted as a restart. */

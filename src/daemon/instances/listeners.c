@@ -46,9 +46,24 @@ static int same_addr(const struct listen_addr *a, const struct listen_addr *b)
     return a->family == b->family && a->port == b->port && strcmp(a->host, b->host) == 0;
 }
 
-static int is_wildcard(const struct listen_addr *a)
+/* An IPv6 socket on [::] without IPV6_V6ONLY takes IPv4 too: no IPv4
+ * socket can listen on its port beside it (the kernel says EADDRINUSE). An
+ * IPv4 socket and a v6only [::] (asyncio, aiohttp, Tornado with host=None)
+ * or an IPv6 socket on a specific address live side by side. */
+static int dual_stack_conflict(const struct listen_addr *a, int a_v6only,
+                               const struct listen_addr *b, int b_v6only)
 {
-    return !strcmp(a->host, "0.0.0.0") || !strcmp(a->host, "::");
+    if (a->port != b->port || a->family == b->family)
+        return 0;
+    const struct listen_addr *v6 = a->family == AF_INET6 ? a : b;
+    int v6only = a->family == AF_INET6 ? a_v6only : b_v6only;
+    return !v6only && strcmp(v6->host, "::") == 0;
+}
+
+/* The same socket: address, and for IPv6 the same IPV6_V6ONLY. */
+static int same_socket(const struct listener *l, const struct listen_addr *a, int v6only)
+{
+    return same_addr(&l->addr, a) && (a->family != AF_INET6 || l->v6only == v6only);
 }
 
 static int bind_socket(const struct listen_addr *a, int v6only, int reuseport, char *err,
@@ -119,8 +134,52 @@ static size_t count_addrs(const struct listener_set *s)
     return n;
 }
 
-int listeners_get(struct app *app, const struct listen_addr *addr, int v6only, int slot, int *fd,
-                  char *err, size_t errlen)
+/* Looks for (addr, v6only) among the sockets of the daemon's other apps.
+ * Returns a listener of slot -1 (one socket: share it), else any listener
+ * of theirs (an SO_REUSEPORT group of per-slot sockets: join it), else
+ * NULL. A conflicting dual-stack socket goes to *conflict. */
+static const struct listener *other_apps(const struct daemon *d, const struct app *app,
+                                         const struct listen_addr *addr, int v6only,
+                                         const struct listener **conflict)
+{
+    const struct listener *group = NULL;
+    *conflict = NULL;
+    for (size_t k = 0; k < d->reg.n_apps; k++) {
+        const struct app *other = d->reg.apps[k];
+        if (other == app || !other->listeners)
+            continue;
+        for (size_t i = 0; i < other->listeners->n; i++) {
+            const struct listener *l = &other->listeners->items[i];
+            if (same_socket(l, addr, v6only)) {
+                if (l->slot == -1)
+                    return l;
+                group = l;
+            } else if (dual_stack_conflict(&l->addr, l->v6only, addr, v6only)) {
+                *conflict = l;
+            }
+        }
+    }
+    return group;
+}
+
+static int refuse_dual_stack(const struct listener *l, const struct listen_addr *addr, char *err,
+                             size_t errlen)
+{
+    char have[96], want[96];
+    listen_addr_format(&l->addr, have, sizeof(have));
+    listen_addr_format(addr, want, sizeof(want));
+    const char *dual = l->addr.family == AF_INET6 ? have : want;
+    const char *v4 = l->addr.family == AF_INET6 ? want : have;
+    snprintf(err, errlen,
+             "%s cannot listen beside the dual-stack %s, which takes IPv4 too (the kernel "
+             "refuses it without drover as well): bind only one of them, or set IPV6_V6ONLY on "
+             "the IPv6 socket",
+             v4, dual);
+    return -EADDRINUSE;
+}
+
+int listeners_get(struct daemon *d, struct app *app, const struct listen_addr *addr, int v6only,
+                  int slot, int *fd, char *err, size_t errlen)
 {
     int slots = is_slots(app);
     int want_slot = slots ? slot : -1;
@@ -131,28 +190,21 @@ int listeners_get(struct app *app, const struct listen_addr *addr, int v6only, i
     }
     for (size_t i = 0; i < s->n; i++) {
         struct listener *l = &s->items[i];
-        if (l->slot == want_slot && same_addr(&l->addr, addr) &&
-            (addr->family != AF_INET6 || l->v6only == v6only)) {
+        if (l->slot == want_slot && same_socket(l, addr, v6only)) {
             *fd = l->fd;
             return 0;
         }
     }
-    /* the same port served in another family: handing it over would give
-     * the app addresses of a family it does not expect (CPython garbles
-     * them), so say what to configure instead */
-    for (size_t i = 0; i < s->n; i++) {
-        struct listener *l = &s->items[i];
-        if (l->addr.port == addr->port && l->addr.family != addr->family &&
-            (is_wildcard(&l->addr) || is_wildcard(addr))) {
-            char have[96], want[96];
-            listen_addr_format(&l->addr, have, sizeof(have));
-            listen_addr_format(addr, want, sizeof(want));
-            snprintf(err, errlen,
-                     "port %u is shared as %s but the app binds %s: set \"listen\" to \"%s\"",
-                     addr->port, have, want, want);
-            return -EAFNOSUPPORT;
-        }
-    }
+    /* the port taken by a dual-stack [::] in the other family: handing that
+     * socket over would give the app addresses of a family it does not
+     * expect (CPython garbles them), and binding beside it fails */
+    for (size_t i = 0; i < s->n; i++)
+        if (dual_stack_conflict(&s->items[i].addr, s->items[i].v6only, addr, v6only))
+            return refuse_dual_stack(&s->items[i], addr, err, errlen);
+    const struct listener *conflict;
+    const struct listener *theirs = other_apps(d, app, addr, v6only, &conflict);
+    if (!theirs && conflict)
+        return refuse_dual_stack(conflict, addr, err, errlen);
     int known = 0;
     for (size_t i = 0; i < s->n; i++)
         if (same_addr(&s->items[i].addr, addr))
@@ -161,9 +213,22 @@ int listeners_get(struct app *app, const struct listen_addr *addr, int v6only, i
         snprintf(err, errlen, "an app may listen on at most %d addresses", LISTENERS_MAX_ADDRS);
         return -E2BIG;
     }
-    int nfd = bind_socket(addr, v6only, slots, err, errlen);
-    if (nfd < 0)
-        return nfd;
+    /* another app listens there already (PM2: every app's workers share
+     * the port): one socket is shared (a copy of it, so it closes with its
+     * last app); per-slot SO_REUSEPORT sockets are joined by one more */
+    int nfd;
+    if (theirs && theirs->slot == -1) {
+        nfd = fcntl(theirs->fd, F_DUPFD_CLOEXEC, 3);
+        if (nfd < 0) {
+            int e = neg_errno();
+            snprintf(err, errlen, "cannot share the socket: %s", strerror(-e));
+            return e;
+        }
+    } else {
+        nfd = bind_socket(addr, v6only, slots || theirs, err, errlen);
+        if (nfd < 0)
+            return nfd;
+    }
     int r = add(app, addr, v6only, want_slot, nfd);
     if (r < 0) {
         close(nfd);
@@ -171,29 +236,78 @@ int listeners_get(struct app *app, const struct listen_addr *addr, int v6only, i
         return r;
     }
     *fd = nfd;
-    return 0;
+    return 1;
 }
 
-int listeners_prebind(struct app *app, int n_slots, char *err, size_t errlen)
+/* True when the "listen" option also has an IPv4 address on port: its
+ * [::] is then IPv6 only, as the two could not listen side by side. */
+static int listen_has_ipv4(const json_t *listen, uint16_t port)
 {
-    json_t *listen = app->cfg.listen;
     size_t i;
     json_t *v;
     json_array_foreach(listen, i, v)
+    {
+        struct listen_addr a;
+        if (listen_addr_parse(json_string_value(v), &a) == 0 && a.family == AF_INET &&
+            a.port == port)
+            return 1;
+    }
+    return 0;
+}
+
+/* Binds the configured addresses an instance in slot needs. */
+static int prepare_slot(struct daemon *d, struct app *app, int slot, char *err, size_t errlen)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(app->cfg.listen, i, v)
     {
         struct listen_addr parsed, a;
         int v6only, fd;
         if (listen_addr_parse(json_string_value(v), &parsed) < 0)
             continue;
         concrete(&parsed, &a, &v6only);
-        int last = is_slots(app) ? n_slots : 1;
-        for (int slot = 0; slot < last; slot++) {
-            int r = listeners_get(app, &a, v6only, slot, &fd, err, errlen);
-            if (r < 0)
-                return r;
-        }
+        if (a.family == AF_INET6 && !strcmp(a.host, "::") &&
+            listen_has_ipv4(app->cfg.listen, a.port))
+            v6only = 1;
+        int r = listeners_get(d, app, &a, v6only, slot, &fd, err, errlen);
+        if (r < 0)
+            return r;
     }
     return 0;
+}
+
+int listeners_prebind(struct daemon *d, struct app *app, int n_slots, char *err, size_t errlen)
+{
+    int last = is_slots(app) ? n_slots : 1;
+    for (int slot = 0; slot < last; slot++) {
+        int r = prepare_slot(d, app, slot, err, errlen);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int listeners_prepare(struct daemon *d, struct app *app, int slot, char *err, size_t errlen)
+{
+    return prepare_slot(d, app, is_slots(app) ? slot : 0, err, errlen);
+}
+
+void listeners_release_idle(const struct daemon *d, struct app *app)
+{
+    for (size_t i = 0; i < d->reg.n_insts; i++)
+        if (d->reg.insts[i]->app == app && d->reg.insts[i]->want_running)
+            return;
+    listeners_close(app, -2);
+}
+
+int listeners_note_refusal(struct app *app, const char *err)
+{
+    struct listener_set *s = set_of(app);
+    if (!s || strncmp(s->last_refusal, err, sizeof(s->last_refusal) - 1) == 0)
+        return 0;
+    snprintf(s->last_refusal, sizeof(s->last_refusal), "%s", err);
+    return 1;
 }
 
 int listeners_for_slot(const struct app *app, int slot, int *fds, int max, char *names,

@@ -9,7 +9,20 @@
  *
  * Sockets come from the config ("listen", pre-bound at start) or on demand
  * when an app binds a port nobody configured (the preload shim asks its
- * supervisor, which asks the daemon: like the cluster module's primary). */
+ * supervisor, which asks the daemon: like the cluster module's primary).
+ *
+ * Apps share a port as in PM2 (where every app's workers are children of
+ * one cluster primary): an app that needs an address another app listens
+ * on gets a copy (dup) of that app's socket, so both apps' workers accept
+ * from one queue and the socket closes with its last app; per-slot
+ * SO_REUSEPORT sockets (balancing "slots") are joined by a socket of the
+ * new app in the same reuseport group instead.
+ *
+ * The daemon holds an app's sockets only while an instance of it is wanted
+ * running: `stop` of the last one closes them (clients are refused, as in
+ * PM2), `start` binds them again. Supervisors hold copies only while their
+ * app is wanted running too (they drop them on stop and get them back with
+ * start and restart). */
 #pragma once
 
 #include <stddef.h>
@@ -30,19 +43,37 @@ struct listener {
 struct listener_set {
     struct listener *items;
     size_t n, cap;
+    char last_refusal[256]; /* listeners_note_refusal */
 };
 
 /* Binds the addresses of the app's "listen" option (for every slot in slots
  * mode, for slots 0..n_slots-1). Returns 0, or a negative errno with err
  * set ("listen 127.0.0.1:80: Address already in use"). */
-int listeners_prebind(struct app *app, int n_slots, char *err, size_t errlen);
+int listeners_prebind(struct daemon *d, struct app *app, int n_slots, char *err, size_t errlen);
 
-/* Finds the socket for (addr, v6only) that an instance in slot should use,
- * binding it when missing. *fd receives the daemon's fd (not a copy).
- * Returns 0, -EAFNOSUPPORT with err set when the address is served with
- * another family, or a bind error. */
-int listeners_get(struct app *app, const struct listen_addr *addr, int v6only, int slot, int *fd,
-                  char *err, size_t errlen);
+/* The same for the one slot an instance about to run uses (its sockets
+ * were closed when the app stopped). Returns 0 or a negative errno with
+ * err set. */
+int listeners_prepare(struct daemon *d, struct app *app, int slot, char *err, size_t errlen);
+
+/* Finds the socket for (addr, v6only) that an instance in slot should use:
+ * the app's own, else a copy of another app's, else a new one. An IPv4
+ * address and a v6only [::] on one port are two sockets side by side; an
+ * IPv4 address beside a dual-stack [::] (v6only 0) is refused. *fd receives
+ * the daemon's fd (not a copy). Returns 0 when the app had it, 1 when it
+ * was bound or shared just now, or a negative errno with err set:
+ * -EADDRINUSE for the dual-stack conflict, or a bind error. */
+int listeners_get(struct daemon *d, struct app *app, const struct listen_addr *addr, int v6only,
+                  int slot, int *fd, char *err, size_t errlen);
+
+/* Closes every socket of app when none of its instances is wanted running
+ * (another app sharing one keeps its own copy). */
+void listeners_release_idle(const struct daemon *d, struct app *app);
+
+/* Remembers err as the app's last refused socket request. Returns 1 when it
+ * differs from the previous one (log it), 0 when it repeats (a crash-looping
+ * app asks again at every run: say it once). */
+int listeners_note_refusal(struct app *app, const char *err);
 
 /* The fds an instance in slot receives, in a stable order, with their
  * LISTEN_FDNAMES (colon-separated names without colons, e.g.

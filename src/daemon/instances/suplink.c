@@ -73,11 +73,19 @@ static void answer_ask(struct suplink *l, const struct kv_msg *m)
         struct listen_addr check;
         char text[128];
         listen_addr_format(&a, text, sizeof(text));
+        int v6only = a.family == AF_INET6 && kv_get_i64(m, "v6only", 0) == 1;
+        int r = -EINVAL;
         if (port <= 0 || port > 65535 || listen_addr_parse(text, &check) < 0)
             snprintf(err, sizeof(err), "bad address");
-        else if (listeners_get(l->inst->app, &a, (int)kv_get_i64(m, "v6only", 0), l->inst->slot,
-                               &fd, err, sizeof(err)) == 0)
-            log_info("%s: sharing %s with its instances", l->inst->app->name, text);
+        else if (!l->inst->want_running)
+            snprintf(err, sizeof(err), "the app is stopped");
+        else
+            r = listeners_get(l->d, l->inst->app, &a, v6only, l->inst->slot, &fd, err, sizeof(err));
+        if (r == 1)
+            log_info("%s: sharing %s%s with its instances", l->inst->app->name, text,
+                     a.family == AF_INET6 && !v6only ? " (dual-stack)" : "");
+        else if (r < 0 && listeners_note_refusal(l->inst->app, err))
+            log_warn("%s: cannot share %s: %s", l->inst->app->name, text, err);
     }
     kv_add_i64(&b, "ok", fd >= 0);
     if (fd < 0)
@@ -190,8 +198,9 @@ struct suplink *suplink_spawn(struct daemon *d, struct inst *inst, int64_t gen, 
 {
     int listen_fds[SPEC_MAX_LISTEN_FDS];
     char names[1024];
-    int n = listeners_for_slot(inst->app, inst->slot, listen_fds, SPEC_MAX_LISTEN_FDS, names,
-                               sizeof(names));
+    int n = start ? listeners_for_slot(inst->app, inst->slot, listen_fds, SPEC_MAX_LISTEN_FDS,
+                                       names, sizeof(names))
+                  : 0;
     struct spec_params p = {gen, restarts, start, n, n ? names : NULL};
     struct strbuf spec = STRBUF_INIT;
     spec.limit = FRAME_MAX_INTERNAL;
@@ -284,8 +293,9 @@ const struct inst_snapshot *suplink_snap(const struct suplink *l)
     return &l->snap;
 }
 
-int suplink_request(struct suplink *l, const char *cmd, const char *extra_key,
-                    const char *extra_value, suplink_reply_cb cb, void *data)
+static int send_request(struct suplink *l, const char *cmd, const char *extra_key,
+                        const char *extra_value, const int *fds, unsigned n_fds,
+                        suplink_reply_cb cb, void *data)
 {
     if (!l || !l->conn)
         return -ENOTCONN;
@@ -300,7 +310,7 @@ int suplink_request(struct suplink *l, const char *cmd, const char *extra_key,
     kv_add_i64(&b, "req", (int64_t)p->req);
     if (extra_key)
         kv_add(&b, extra_key, extra_value);
-    int r = conn_send(l->conn, b.buf, b.len, NULL, 0);
+    int r = conn_send(l->conn, b.buf, b.len, n_fds ? fds : NULL, n_fds);
     strbuf_free(&b);
     if (r < 0) {
         free(p);
@@ -312,6 +322,23 @@ int suplink_request(struct suplink *l, const char *cmd, const char *extra_key,
         pp = &(*pp)->next;
     *pp = p;
     return 0;
+}
+
+int suplink_request(struct suplink *l, const char *cmd, const char *extra_key,
+                    const char *extra_value, suplink_reply_cb cb, void *data)
+{
+    return send_request(l, cmd, extra_key, extra_value, NULL, 0, cb, data);
+}
+
+int suplink_request_with_sockets(struct suplink *l, const char *cmd)
+{
+    if (!l || !l->inst)
+        return -ENOTCONN;
+    int fds[SPEC_MAX_LISTEN_FDS];
+    char names[1024];
+    int n = listeners_for_slot(l->inst->app, l->inst->slot, fds, SPEC_MAX_LISTEN_FDS, names,
+                               sizeof(names));
+    return send_request(l, cmd, "sockets", "1", fds, (unsigned)n, NULL, NULL);
 }
 
 void suplink_detach(struct suplink *l)

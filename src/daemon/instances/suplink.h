@@ -31,8 +31,9 @@ typedef void (*suplink_reply_cb)(struct daemon *d, struct suplink *l, struct ins
                                  const struct kv_msg *reply, int ok, int *fds, unsigned n_fds,
                                  void *data);
 
-/* Starts a supervisor for inst at generation gen with the app's sockets for
- * its slot and the spec built from the app's config (inst_spec.h).
+/* Starts a supervisor for inst at generation gen with the spec built from
+ * the app's config (inst_spec.h) and, when start, the app's sockets for its
+ * slot (a supervisor that does not run its app holds none).
  * restarts: the counter it starts from; start: run the app at once. The
  * link points at inst but is installed nowhere: the caller makes it the
  * primary (lifecycle.h) or a replacement. Returns the link, or NULL with
@@ -48,6 +49,12 @@ struct suplink *suplink_attach(struct daemon *d, int fd, pid_t sup_pid);
  * NULL) gets the reply. Returns 0 or a negative errno (no link). */
 int suplink_request(struct suplink *l, const char *cmd, const char *extra_key,
                     const char *extra_value, suplink_reply_cb cb, void *data);
+
+/* Sends cmd ("start", "restart") with the sockets of the instance's slot
+ * attached and "sockets=1": they replace every socket the supervisor holds
+ * (it drops them on stop), so its next run inherits exactly the daemon's.
+ * Returns 0 or a negative errno (no link). */
+int suplink_request_with_sockets(struct suplink *l, const char *cmd);
 
 /* Closes the link without telling anyone (daemon exit or upgrade). */
 void suplink_detach(struct suplink *l);

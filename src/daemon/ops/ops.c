@@ -88,8 +88,16 @@ static void check_settled(struct task *t, const struct inst *in)
             finish(t, TASK_OK, NULL);
         return;
     }
-    if (st == STATUS_WAITING || st == STATUS_STOPPED || st == STATUS_ERRORED)
-        finish(t, st == STATUS_ERRORED ? TASK_FAILED : TASK_OK, NULL);
+    if (st == STATUS_WAITING || st == STATUS_STOPPED || st == STATUS_ERRORED) {
+        /* the run ended: a failure when it had to signal or serve first
+         * (it did not, or we would have finished above); an app online at
+         * spawn did start, as PM2 reports it */
+        if (st == STATUS_ERRORED || app_needs_ready(in->app))
+            finish(t, TASK_FAILED, "%s (id %lld) exited before it was ready: %s", in->app->name,
+                   (long long)in->id, in->snap.reason[0] ? in->snap.reason : "unknown reason");
+        else
+            finish(t, TASK_OK, NULL);
+    }
 }
 
 static void check_stopped(struct task *t, const struct inst *in)
@@ -118,6 +126,7 @@ static void take_over(struct daemon *d, struct task *t, struct inst *in)
              (int)in->snap.sup_pid, (int)in->snap.pid);
     t->repl = NULL;
     t->phase = P_DRAINING;
+    t->replaced = 1;
     t->deadline = mono_ms() + stop_budget(in);
     if (old) {
         pid_t pid = suplink_pid(old);
@@ -180,8 +189,11 @@ static void begin_reload(struct daemon *d, struct task *t, struct inst *in)
         return;
     }
     char err[512];
-    if (!listeners_any(in->app)) {
-        /* nothing to hand over: a restart, as PM2 does for fork apps */
+    enum inst_status st = inst_status(in);
+    int serving_now = st == STATUS_ONLINE || st == STATUS_LAUNCHING;
+    if (!listeners_any(in->app) || !serving_now) {
+        /* nothing to hand over (no sockets, as PM2's fork apps; or no run
+         * to keep serving: errored, waiting): a restart */
         mark(t, in);
         t->phase = P_RESTARTING;
         t->deadline = mono_ms() + settle_budget(in);

@@ -11,8 +11,10 @@
  * run number, never to clocks of two processes):
  *
  *   START     start the instance; finished when a run begun after the task
- *             is online and ready, or it rests (stopped, errored), or it
- *             crashed and waits to restart
+ *             is online and ready (and serving, app_expects_serving), or
+ *             it rests (stopped, errored) or crashed and waits to restart:
+ *             a failure when errored, or when the app had to signal or
+ *             serve first (app_needs_ready)
  *   RESTART   the same after a restart (the old run is stopped first)
  *   SETTLE    no action (the instance was just created): the same wait
  *   STOP      stop it; finished when it rests or has no supervisor
@@ -21,7 +23,8 @@
  *   RELOAD    zero-downtime replacement: a new supervisor starts on the
  *             same sockets; once it is ready it takes over and the old one
  *             is stopped (kill_timeout, then SIGKILL); an app whose sockets
- *             the daemon does not hold is restarted instead. A replacement
+ *             the daemon does not hold, or an instance with no run to keep
+ *             serving (errored, waiting), is restarted instead. A replacement
  *             that exits or misses listen_timeout fails the task and the
  *             old supervisor keeps serving
  *   SWAP      move to the app's new configuration: stop the run on the old
@@ -73,6 +76,7 @@ struct task {
     int old_pidfd;        /* RELOAD: the old supervisor, draining */
     const char *request;  /* REQUEST: the command (a string constant) */
     int restart_counted;  /* SWAP: the run was stopped on the user's behalf */
+    int replaced;         /* RELOAD: handed over without downtime (else restarted) */
     char message[320];
 };
 

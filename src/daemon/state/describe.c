@@ -6,6 +6,7 @@
 #include "daemon/instances/inst_spec.h"
 #include "daemon/state/registry.h"
 
+#include <limits.h>
 #include <string.h>
 
 static json_t *str_or_null(const char *s)
@@ -60,6 +61,11 @@ json_t *describe_inst(const struct daemon *d, const struct inst *in)
     json_object_set_new(o, "log_out", str_or_null(in->log_out));
     json_object_set_new(o, "log_err", str_or_null(in->log_err));
     json_object_set_new(o, "log_combined", str_or_null(in->log_combined));
+    char pid_file[PATH_MAX];
+    json_object_set_new(o, "pid_file",
+                        inst_pid_file(d, in, pid_file, sizeof(pid_file)) == 0
+                            ? json_string(pid_file)
+                            : json_null());
     json_object_set_new(o, "log_lines", json_integer((json_int_t)s->log_lines));
     json_object_set_new(o, "log_bytes", json_integer((json_int_t)s->log_bytes));
     json_object_set_new(o, "log_dropped", json_integer((json_int_t)s->log_dropped));

@@ -71,8 +71,9 @@ static void write_state(struct daemon *d)
     for (size_t i = 0; i < reg->n_apps; i++)
         json_decref(insts[i]);
     free(insts);
-    json_t *root = json_pack("{s:i, s:I, s:o}", "version", 1, "next_id", (json_int_t)d->reg.next_id,
-                             "apps", apps);
+    json_t *root =
+        json_pack("{s:i, s:I, s:I, s:o}", "version", 1, "next_id", (json_int_t)d->reg.next_id,
+                  "gen_floor", (json_int_t)d->reg.gen_floor, "apps", apps);
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     if (!text)
@@ -189,6 +190,9 @@ int persist_load(struct daemon *d)
     json_int_t next = json_integer_value(json_object_get(root, "next_id"));
     if (next > d->reg.next_id)
         d->reg.next_id = next;
+    json_int_t floor = json_integer_value(json_object_get(root, "gen_floor"));
+    if (floor > d->reg.gen_floor)
+        d->reg.gen_floor = floor;
     json_decref(root);
     return 0;
 }

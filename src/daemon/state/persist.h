@@ -3,7 +3,7 @@
  * whose supervisor is gone. Written atomically after every change to the
  * registry; `drover logs` reads it too, to find log files with no daemon.
  *
- *   {"version": 1, "next_id": 7, "apps": [{"name", "config", "base_env",
+ *   {"version": 1, "next_id": 7, "gen_floor": 3, "apps": [{"name", "config", "base_env",
  *     "created_at", "instances": [{"id", "gen", "slot", "want_running",
  *     "created_at", "restarts", "log_out", "log_err", "log_combined"}]}]}
  */

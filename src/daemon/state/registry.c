@@ -131,6 +131,29 @@ void registry_remove_app(struct registry *r, struct app *app)
     }
 }
 
+int registry_rename_app(struct registry *r, struct app *app, const char *name)
+{
+    char *copy = strdup(name);
+    if (!copy)
+        return -ENOMEM;
+    int found;
+    size_t pos = name_pos(r, app->name, &found);
+    if (found)
+        memmove(&r->by_name[pos], &r->by_name[pos + 1],
+                (r->n_apps - pos - 1) * sizeof(r->by_name[0]));
+    free(app->name);
+    app->name = copy;
+    r->n_apps--; /* the index holds one app less until it is back in */
+    pos = name_pos(r, copy, &found);
+    memmove(&r->by_name[pos + 1], &r->by_name[pos], (r->n_apps - pos) * sizeof(r->by_name[0]));
+    r->by_name[pos] = app;
+    r->n_apps++;
+    for (size_t i = 0; i < r->n_insts; i++)
+        if (r->insts[i]->app == app)
+            snprintf(r->insts[i]->snap.name, sizeof(r->insts[i]->snap.name), "%s", copy);
+    return 0;
+}
+
 void registry_set_app_config(struct registry *r, struct app *app, json_t *config)
 {
     if (r->app_hook)
@@ -175,6 +198,7 @@ struct inst *registry_add_inst(struct registry *r, struct app *app, int64_t id)
     if (!in)
         return NULL;
     in->id = id;
+    in->gen = r->gen_floor;
     in->app = app;
     in->link_state = LINK_NONE;
     in->snap.status = STATUS_STOPPED;
@@ -201,6 +225,12 @@ void registry_remove_inst(struct registry *r, struct inst *inst)
         memmove(&r->insts[i], &r->insts[i + 1], (r->n_insts - i - 1) * sizeof(r->insts[0]));
         r->n_insts--;
         inst->app->n_insts--;
+        /* a supervisor of this id may still be exiting: the next instance
+         * with the id gets a generation it never had */
+        if (inst->gen + 2 > r->gen_floor)
+            r->gen_floor = inst->gen + 2;
+        if (r->n_insts == 0)
+            r->next_id = 0; /* PM2: an empty list numbers from 0 again */
         free(inst->log_out);
         free(inst->log_err);
         free(inst->log_combined);
@@ -228,6 +258,11 @@ int app_expects_serving(const struct app *app)
         return 1;
     return c->exec_mode == EXEC_CLUSTER &&
            (app->served || c->port > 0 || json_object_get(c->env, "PORT") != NULL);
+}
+
+int app_needs_ready(const struct app *app)
+{
+    return app->cfg.wait_ready || app_expects_serving(app);
 }
 
 enum inst_status inst_status(const struct inst *inst)

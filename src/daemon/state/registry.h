@@ -3,7 +3,9 @@
  * Ownership: the registry owns every app and inst; removing one frees it
  * (the caller must have dropped its supervisor link first). The optional
  * app hook (struct registry) hears of every app added or removed. Instance ids
- * come from next_id and are never reused while the daemon's state lives. */
+ * come from next_id, which starts over at 0 when the list becomes empty (as
+ * in PM2, whose users write `restart 0`); supervisor generations never
+ * repeat (gen_floor), so a reused id never meets its old supervisor. */
 #pragma once
 
 #include <stddef.h>
@@ -31,6 +33,10 @@ struct app *registry_find_app(const struct registry *r, const char *name);
  * hook sees the app removed then added again, so restart triggers follow
  * the new config. */
 void registry_set_app_config(struct registry *r, struct app *app, json_t *config);
+
+/* Renames app (the caller checked the name with registry_check_new_app
+ * and puts it in the config too). Returns 0 or -ENOMEM (nothing changed). */
+int registry_rename_app(struct registry *r, struct app *app, const char *name);
 
 /* Removes and frees an app that has no instances left. */
 void registry_remove_app(struct registry *r, struct app *app);

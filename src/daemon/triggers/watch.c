@@ -78,6 +78,27 @@ struct app_watch {
 
 static void aw_scan_roots(struct watch_set *ws, struct app_watch *aw);
 
+/* --ext js,json: only files with one of these extensions count (".js" and
+ * "js" alike); directories always do (they may hold such files). */
+static int extension_counts(const struct app *app, const char *name, int is_dir)
+{
+    const json_t *exts = app->cfg.watch_extensions;
+    if (is_dir || json_array_size(exts) == 0)
+        return 1;
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return 0;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(exts, i, e)
+    {
+        const char *ext = json_string_value(e);
+        if (ext && !strcmp(dot + 1, ext + (ext[0] == '.')))
+            return 1;
+    }
+    return 0;
+}
+
 static char *join(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -386,7 +407,8 @@ static void handle_event(struct daemon *d, struct watch_set *ws, const struct in
         if (!watch_ignored(aw->roots[root], rel, aw->ignores, aw->n_ignores)) {
             if (is_dir && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
                 scan_tree(ws, aw, root, abs, rel, 0);
-            note_change(aw, *rel ? rel : w->path);
+            if (extension_counts(aw->app, name, is_dir))
+                note_change(aw, *rel ? rel : w->path);
         }
         free(rel);
     }
