@@ -6,6 +6,10 @@
 #   make fuzz     run every libFuzzer target (tests/fuzz) FUZZ_SECONDS (60) s each
 #   make check-fresh  prove `make run` and `make test` on a clean Debian 12 root
 #   make install  install under PREFIX (default /usr/local)
+#   make deb      build drover_<version>_<arch>.deb (debian/) in a clean copy, into build-deb/
+#   make check-deb    make deb, then lintian, the file list and the installed-layout test on it
+#   make npm      pack the npm package (builds from source on install) into build-npm/
+#   make check-npm    make npm, then npm install -g it into a temporary prefix and run it
 #   make format   clang-format every C file
 
 PREFIX ?= /usr/local
@@ -22,10 +26,11 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # the e2e suites that drive the core (daemon, supervisor, CLI, shim) run a
 # second time against the ASan+UBSan binaries
-E2E_ASAN = tests/e2e/test_foundation.py tests/e2e/test_daemon_survival.py tests/e2e/test_cluster.py
+E2E_ASAN = tests/e2e/test_foundation.py tests/e2e/test_daemon_survival.py tests/e2e/test_cluster.py \
+	tests/e2e/test_drain.py
 
 .PHONY: all build build-tests deps run test test-unit test-asan test-valgrind test-e2e test-e2e-asan \
-	bench bench-smoke check-fresh fuzz install format clean
+	bench bench-smoke check-fresh fuzz install deb check-deb npm check-npm format clean
 
 all: build
 
@@ -104,6 +109,24 @@ check-fresh:
 
 install: build
 	meson install -C $(BUILD)
+
+DEB_OUT ?= build-deb
+
+deb:
+	@scripts/install-deps.sh deb
+	scripts/make-deb.sh $(DEB_OUT)
+
+check-deb: deb
+	scripts/check-deb.sh $(DEB_OUT)
+
+NPM_OUT ?= build-npm
+
+npm: build
+	@scripts/install-deps.sh npm
+	scripts/make-npm.sh $(NPM_OUT) $(BUILD)
+
+check-npm: npm
+	scripts/check-npm.sh $(NPM_OUT)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

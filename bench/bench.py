@@ -4,7 +4,8 @@
     bench/run.sh                 full run (make bench): docs/benchmarks.md,
                                  docs/bench/*.png, docs/bench/results.json
     bench/run.sh --smoke         seconds-long run of every section (make test);
-                                 writes to bench/out/smoke/, never to docs/
+                                 writes to bench/out/smoke/, never to docs/; fails
+                                 when one of drover's capabilities is missing
     bench/run.sh --out DIR       write the report to DIR instead of docs/
     bench/run.sh --only cli,logging --reps 1     a subset, for development
     bench/run.sh --render DIR/bench/results.json re-render saved results
@@ -41,10 +42,12 @@ from lib import managers as M  # noqa: E402
 from lib.ctx import FULL, SMOKE, Ctx, which  # noqa: E402
 from lib.procs import Procs  # noqa: E402
 from lib.report import Doc  # noqa: E402
-from sections import cli, cluster, logging, memory, notes, recovery, reload, scale  # noqa: E402
+from sections import (balancing, cli, cluster, logging, memory, notes, recovery,  # noqa: E402
+                      reload, scale)
 
 SECTIONS = [("memory", memory), ("cli", cli), ("cluster", cluster), ("reload", reload),
-            ("recovery", recovery), ("logging", logging), ("scale", scale)]
+            ("recovery", recovery), ("logging", logging), ("scale", scale),
+            ("balancing", balancing)]
 
 
 class Plots:
@@ -129,7 +132,7 @@ pm2=bench/.peers/pm2/node_modules/.bin/pm2
 #                          "interpreter": "none", "exec_mode": "fork"}}, ...]}}
 build/drover start apps.json ; $pm2 start apps.json
 # 1, cluster rows, and 3-5: the app with 2 (or N) instances
-build/drover start bench/apps/hello.js --name web -i 2 --port $PORT --balancing shared|slots
+build/drover start bench/apps/hello.js --name web -i 2 --port $PORT --balancing shared|slots|sticky
 $pm2 start ecosystem.json   # {{"apps": [{{"name": "web", "script": "bench/apps/hello.js",
                             #   "exec_mode": "cluster", "instances": 2, "env": {{"PORT": "$PORT"}}}}]}}
 # 2
@@ -139,6 +142,11 @@ wrk -t{c['wrk_threads']} -c{c['wrk_conns']} -d{c['http_s']}s --timeout 2s --late
 # 4: wrk runs until SIGINT, reloads back to back
 wrk -t{c['wrk_threads']} -c{c['wrk_conns']} -d600s --timeout 2s --latency -H 'Connection: close' http://127.0.0.1:$PORT/ &
 for i in $(seq {c['reload_rounds']}); do build/drover reload web; done   # or: $pm2 reload web
+#   node cluster: PORT=$PORT node bench/apps/cluster.js bench/apps/hello.js 2 rr; kill -HUP <primary>
+#   and the same with {c['reload_ka_clients']} keep-alive clients that retry once (bench/lib/clients.py)
+# 8: 4 instances; {c['balance_requests']} GETs, a new connection each, from {', '.join(map(str, c['balance_concurrency']))} clients
+#   (bench/lib/wrk.py spread()); the slow/fast mix: bench/apps/mixed.js, GET /slow every
+#   {c['mix_slow_every']}th request; nginx with `least_conn;` in the upstream block
 # 5: fork mode through a time stamp wrapper
 #   app.json = {{"apps": [{{"name": "web", "script": "$TMP/stamp", "interpreter": "none",
 #     "args": ["$TMP/stamps", "node", "bench/apps/hello.js"], "env": {{"PORT": "$PORT", "BENCH_STAMP": "$TMP/stamps"}}}}]}}
@@ -218,7 +226,8 @@ absolute numbers are context). Re-run with `make bench`; raw numbers are in
 - Repetitions are interleaved: each repetition runs every variant once in the same order
   (A B C A B C …); a figure is the median of the repetitions with [min–max], and a ratio is
   the median of the per-repetition ratios, so drift of the machine cancels out.
-- Load goes to 127.0.0.1 only and every load is bounded in time.
+- Load goes to 127.0.0.1 only (section 8 also sends from other loopback source addresses,
+  127.0.0.2 and up) and every load is bounded in time.
 - drover's cluster mode, `reload` and `scale` are probed at run time; rows that need them
   say "n/a (not available in this build)" until they work — no number is ever made up.""")
     doc.p("The commands, as the harness runs them (`$TMP` is the run's temp dir; every "
@@ -295,6 +304,12 @@ def main():
         ctx.caps = capabilities.probe(ctx)
         for k, v in ctx.caps.items():
             ctx.log(f"drover {k}: {'available' if v is True else 'not available: ' + str(v)}")
+        lost = [f"{k} ({v})" for k, v in ctx.caps.items()
+                if v is not True and not str(v).startswith("not probed")]
+        if args.smoke and lost:
+            # make test runs the smoke: a capability drover lost is a failure
+            # there, not an "n/a" row nobody reads
+            sys.exit("bench: drover capabilities missing: " + "; ".join(lost))
         for name, mod in SECTIONS:
             if only and name not in only:
                 continue

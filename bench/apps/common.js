@@ -1,4 +1,5 @@
-// common.js - the HTTP server behind every bench app (hello.js, cpu.js).
+// common.js - the HTTP server behind every bench app (hello.js, cpu.js,
+// mixed.js). handler(req) returns the body, or a Promise of it.
 //
 // Where it listens:
 //   LISTEN_FD=3   on the inherited socket fd 3 (the no-manager baseline)
@@ -20,14 +21,20 @@ function now() {
 }
 
 module.exports = function serve(handler) {
-    const server = http.createServer((req, res) => {
-        const body = handler(req);
+    const send = (res, body) => {
         res.writeHead(200, {
             'Content-Type': 'text/plain',
             'Content-Length': Buffer.byteLength(body),
             'X-Pid': String(process.pid),
         });
         res.end(body);
+    };
+    const server = http.createServer((req, res) => {
+        const body = handler(req);
+        if (typeof body === 'string')
+            send(res, body);
+        else
+            body.then((b) => send(res, b)); // a handler may answer later (mixed.js)
     });
     server.keepAliveTimeout = 60000;
 

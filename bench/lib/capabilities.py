@@ -8,6 +8,9 @@ probe shows it working:
   cluster-shared / cluster-slots  `start hello.js -i 2 --port P --balancing X`
       gives 2 online workers that do not restart, both hold a listening
       socket on P, and concurrent requests are answered by both pids
+  cluster-sticky  the same with --balancing sticky, except that requests
+      come from 32 loopback addresses (127.0.0.2..33): both pids answer,
+      and every address is always answered by the same one
   reload  `drover reload <app>` exits 0 and replaces both workers' pids
           while every one stays online
   scale   `drover scale <app> 3` exits 0 and 3 workers are online
@@ -51,6 +54,9 @@ def _settled(d, name, n, timeout=8.0, stay=1.0):
     return ws
 
 
+STICKY_SOURCES = [f"127.0.0.{i}" for i in range(2, 34)]
+
+
 def probe_cluster(ctx, balancing):
     d = Drover(ctx, f"probe-{balancing}")
     port = free_port()
@@ -72,10 +78,17 @@ def probe_cluster(ctx, balancing):
         holders = [p for p in pids if P.socket_inodes(p) & inodes]
         if len(holders) < 2:
             return f"{len(holders)} of 2 workers hold a listening socket on the port"
-        seen = spread(port, requests=400, concurrency=16)
+        by_source = {}
+        seen = spread(port, requests=384, concurrency=16,
+                      sources=STICKY_SOURCES if balancing == "sticky" else None,
+                      by_source=by_source)
         answered = {int(p) for p in seen if p.isdigit()} & pids
         if len(answered) < 2:
             return f"requests answered by {len(answered)} of 2 workers ({seen})"
+        moved = [a for a, d in by_source.items() if len(d) > 1]
+        if moved:
+            return f"not sticky: {len(moved)} of {len(by_source)} client addresses " \
+                   f"were answered by more than one worker ({moved[:3]})"
         return True
     except Exception as e:  # a probe never breaks the run
         return f"probe failed: {e}"
@@ -135,7 +148,7 @@ def probe(ctx):
 
     def one(b):
         caps[f"cluster-{b}"] = probe_cluster(ctx, b)
-    ts = [threading.Thread(target=one, args=(b,)) for b in ("shared", "slots")]
+    ts = [threading.Thread(target=one, args=(b,)) for b in ("shared", "slots", "sticky")]
     for t in ts:
         t.start()
     for t in ts:

@@ -29,8 +29,23 @@ FULL = {
     "wrk_conns": 50,
     "reload_rounds": 10,
     "reload_stops": ["graceful", "abrupt"],
-    "reload_managers": ["drover-shared", "drover-slots"],   # besides PM2
+    "reload_managers": ["drover-shared", "drover-slots", "drover-sticky", "pm2", "node-rr"],
     "reload_pad_s": 1.0,      # load before the first and after the last reload
+    "reload_clients": ["close", "keepalive"],   # wrk Connection: close; keep-alive, retry once
+    "reload_ka_clients": 16,  # keep-alive clients (threads), one connection each
+    "reload_ka_pause_s": 0.005,  # pause between a client's requests (moderate, not saturating)
+    "balance_workers": 4,
+    "balance_variants": ["drover-shared", "drover-slots", "drover-sticky", "pm2", "node-rr",
+                         "nginx"],
+    "balance_concurrency": [1, 8, 64],
+    "balance_requests": 1024,  # per variant and concurrency (new connection each)
+    "balance_sources": 64,    # sticky row: requests from 127.0.0.2 .. 127.0.0.(1 + this)
+    "mix_variants": ["drover-shared", "drover-slots", "drover-sticky", "nginx-lc", "nginx"],
+    "mix_clients": 16,        # keep-alive clients
+    "mix_requests": 200,      # per client; every mix_slow_every-th is slow
+    "mix_slow_every": 10,
+    "mix_slow_ms": 100,
+    "mix_pause_s": 0.002,
     "recovery_kills": 3,      # per manager per repetition
     "recovery_uptime_s": 1.6,  # an app runs this long before its next kill (> min_uptime)
     "log_lines": 2_000_000,
@@ -58,8 +73,16 @@ SMOKE = dict(FULL, **{
     "http_warmup_s": 0,
     "reload_rounds": 1,
     "reload_stops": ["abrupt"],
-    "reload_managers": ["drover-shared"],
+    "reload_managers": ["drover-shared", "node-rr"],
     "reload_pad_s": 0.3,
+    "reload_ka_clients": 4,
+    "balance_variants": ["drover-shared", "drover-sticky", "nginx"],
+    "balance_concurrency": [1, 8],
+    "balance_requests": 48,
+    "balance_sources": 8,
+    "mix_variants": ["drover-shared", "nginx-lc"],
+    "mix_clients": 4,
+    "mix_requests": 20,
     "recovery_kills": 1,
     "recovery_uptime_s": 1.1,
     "log_lines": 20_000,

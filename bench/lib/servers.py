@@ -1,7 +1,8 @@
-"""servers.py - the ways to serve one node app with 2 instances on one port.
+"""servers.py - the ways to serve one node app with n instances on one port.
 
 start(ctx, variant, app, port, n) starts a variant and returns a Server whose
-stop() takes everything down again. Variants:
+stop() takes everything down again, and whose reload() and online() work for
+the variants that can reload (drover, PM2, node-rr). Variants:
 
   single        one node process, no manager (PORT)
   nomgr         the limit: n node processes sharing one pre-bound socket
@@ -11,19 +12,27 @@ stop() takes everything down again. Variants:
                 and PM2): a control for the kernel's autogroup scheduling
   drover-shared drover start app -i n --port P --balancing shared
   drover-slots  drover start app -i n --port P --balancing slots
+  drover-sticky drover start app -i n --port P --balancing sticky
   pm2           PM2 cluster mode (-i n), node cluster round-robin inside God
-  node-rr       node cluster module, SCHED_RR (primary accepts)
+  node-rr       node cluster module, SCHED_RR (primary accepts); reload() is
+                a rolling reload by the primary on SIGHUP (apps/cluster.js)
   node-none     node cluster module, SCHED_NONE (workers accept)
-  nginx         nginx (upstream keepalive) in front of n single processes
+  nginx         nginx (round robin, upstream keepalive) in front of n single
+                processes
+  nginx-lc      the same with `least_conn`
   haproxy       HAProxy (roundrobin, http-reuse) in front of n single processes
+
+VARIANTS are the ones section 3 compares; drover-sticky and nginx-lc are
+only started by name (sections 4 and 8).
 """
 import json
 import os
+import signal
 import string
 import sys
 
 from . import procs as P
-from .managers import PM2, Drover
+from .managers import PM2, Drover, online, wait_online
 from .wrk import free_port, wait_http
 
 VARIANTS = ["single", "nomgr", "nomgr-1s", "drover-shared", "drover-slots", "pm2", "node-rr",
@@ -35,21 +44,26 @@ LABELS = {
     "nomgr-1s": "no manager, shared socket, 1 session",
     "drover-shared": "drover cluster, shared",
     "drover-slots": "drover cluster, slots",
+    "drover-sticky": "drover cluster, sticky",
     "pm2": "PM2 cluster",
     "node-rr": "node cluster, round-robin",
     "node-none": "node cluster, SCHED_NONE",
     "nginx": "nginx → 2 processes",
+    "nginx-lc": "nginx least_conn → 2 processes",
     "haproxy": "HAProxy → 2 processes",
 }
 
 SHORT = {"single": "single", "nomgr": "no manager", "nomgr-1s": "no mgr, 1 session",
-         "drover-shared": "drover shared", "drover-slots": "drover slots", "pm2": "PM2 cluster",
-         "node-rr": "node RR", "node-none": "node SCHED_NONE", "nginx": "nginx",
+         "drover-shared": "drover shared", "drover-slots": "drover slots",
+         "drover-sticky": "drover sticky", "pm2": "PM2 cluster", "node-rr": "node RR",
+         "node-none": "node SCHED_NONE", "nginx": "nginx", "nginx-lc": "nginx least_conn",
          "haproxy": "HAProxy"}
 
 # what a variant needs: a peer (ctx.have) or a drover capability (ctx.caps)
-NEEDS = {"pm2": "pm2", "nginx": "nginx", "haproxy": "haproxy",
-         "drover-shared": "cluster-shared", "drover-slots": "cluster-slots"}
+NEEDS = {"pm2": "pm2", "nginx": "nginx", "nginx-lc": "nginx", "haproxy": "haproxy",
+         "drover-shared": "cluster-shared", "drover-slots": "cluster-slots",
+         "drover-sticky": "cluster-sticky"}
+
 
 
 def available(ctx, variant):
@@ -64,16 +78,37 @@ class Server:
     front() the ones in front of or around them (manager, cluster primary,
     proxy), whose CPU is the variant's overhead."""
 
-    def __init__(self, port, stop_fn, describe, mgr=None, workers=None, front=None):
+    def __init__(self, port, stop_fn, describe, mgr=None, workers=None, front=None,
+                 reload=None):
         self.port = port
         self._stop = stop_fn
         self.describe = describe      # the command line, for the doc
         self.mgr = mgr                # Drover/PM2 when managed
         self._workers = workers or (lambda: [])
         self._front = front or (lambda: [])
+        self._reload = reload
 
     def stop(self):
         self._stop()
+
+    def reload(self, timeout=120):
+        """One rolling reload of every instance, waited for; returns 0 when
+        it worked (the manager's exit code)."""
+        if self.mgr is not None:
+            return self.mgr.cli("reload", "web", check=False, timeout=timeout).returncode
+        if self._reload is None:
+            raise ValueError("this variant cannot reload")
+        return self._reload(timeout)
+
+    def online(self):
+        """Pids of the instances that are up (managed: as the manager says)."""
+        return online(self.mgr) if self.mgr is not None else self.workers()
+
+    def wait_online(self, n, timeout=60):
+        if self.mgr is not None:
+            return wait_online(self.mgr, n, timeout)
+        return P.wait_until(lambda: len(self.workers()) >= n, timeout, 0.1,
+                            f"{n} workers")
 
     def workers(self):
         return self._workers()
@@ -145,15 +180,28 @@ def start(ctx, variant, app, port, n=2, env=None):
 
     if variant in ("node-rr", "node-none"):
         policy = "rr" if variant == "node-rr" else "none"
-        e = dict(env, PORT=str(port))
+        done = os.path.join(ctx.tmp, f"{variant}-{port}.reloaded")
+        e = dict(env, PORT=str(port), BENCH_RELOADED=done)
         p = ctx.procs.spawn(["node", ctx.app("cluster.js"), app, str(n), policy],
                             f"{variant}-{port}", env=e)
         _wait_or_stop(ctx, port, p)
-        return Server(port, lambda: ctx.procs.stop(p),
-                      f"PORT={port} node bench/apps/cluster.js {os.path.basename(app)} {n} {policy}",
-                      workers=_kids(p.pid), front=lambda: [p.pid])
 
-    if variant in ("nginx", "haproxy"):
+        def reload(timeout):
+            """SIGHUP to the primary, then wait for its "reloaded" line."""
+            before = (P.read(done, "") or "").count("\n")
+            os.kill(p.pid, signal.SIGHUP)
+            try:
+                P.wait_until(lambda: (P.read(done, "") or "").count("\n") > before, timeout,
+                             0.02, "node cluster's rolling reload")
+            except TimeoutError:
+                return 1
+            return 0
+        return Server(port, lambda: ctx.procs.stop(p),
+                      f"PORT={port} node bench/apps/cluster.js {os.path.basename(app)} {n} {policy}"
+                      "  (reload: kill -HUP <primary>)",
+                      workers=_kids(p.pid), front=lambda: [p.pid], reload=reload)
+
+    if variant in ("nginx", "nginx-lc", "haproxy"):
         backends = [free_port() for _ in range(n)]
         bps = [_node(ctx, app, b, f"{variant}-backend-{b}", env) for b in backends]
         try:
@@ -166,13 +214,16 @@ def start(ctx, variant, app, port, n=2, env=None):
         d = os.path.join(ctx.tmp, f"{variant}-{port}")
         os.makedirs(d, exist_ok=True)
         ncpu = os.cpu_count() or 2
-        if variant == "nginx":
+        if variant.startswith("nginx"):
+            ups = "\n        ".join(f"server 127.0.0.1:{b};" for b in backends)
             conf = _render(ctx, "nginx.conf.in", os.path.join(d, "nginx.conf"), dir=d,
-                           port=port, b1=backends[0], b2=backends[1], workers=ncpu)
+                           port=port, servers=ups, workers=ncpu,
+                           balance="least_conn;" if variant == "nginx-lc" else "")
             argv = ["nginx", "-p", d, "-e", os.path.join(d, "error.log"), "-c", conf]
         else:
+            ups = "\n    ".join(f"server s{i + 1} 127.0.0.1:{b}" for i, b in enumerate(backends))
             conf = _render(ctx, "haproxy.cfg.in", os.path.join(d, "haproxy.cfg"), port=port,
-                           b1=backends[0], b2=backends[1], threads=ncpu)
+                           servers=ups, threads=ncpu)
             argv = ["haproxy", "-db", "-f", conf]
         front = ctx.procs.spawn(argv, f"{variant}-{port}")
         try:
@@ -192,7 +243,7 @@ def start(ctx, variant, app, port, n=2, env=None):
                       f"on ports {', '.join(map(str, backends))})",
                       workers=lambda: [bp.pid for bp in bps], front=_tree(front.pid))
 
-    if variant in ("drover-shared", "drover-slots"):
+    if variant in ("drover-shared", "drover-slots", "drover-sticky"):
         mode = variant.split("-")[1]
         d = Drover(ctx, variant)
         args = ["start", app, "--name", "web", "-i", n, "--port", port, "--balancing", mode]

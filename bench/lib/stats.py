@@ -65,3 +65,21 @@ def fmt_ratio(rs, digits=3):
     if s["med"] and s["med"] < 0.5:
         base += f" (1/{1 / s['med']:.0f})"
     return base
+
+
+def percentile(xs, q):
+    """The q-th percentile (0-100, nearest rank) of the non-None values, or None."""
+    v = sorted(x for x in xs if x is not None)
+    if not v:
+        return None
+    return v[max(0, min(len(v) - 1, math.ceil(q / 100 * len(v)) - 1))]
+
+
+def cv(xs):
+    """Coefficient of variation (population standard deviation / mean), or None."""
+    if not xs:
+        return None
+    m = sum(xs) / len(xs)
+    if m == 0:
+        return None
+    return math.sqrt(sum((x - m) ** 2 for x in xs) / len(xs)) / m

@@ -92,10 +92,12 @@ class Background:
         return r
 
 
-def get(port, path="/", timeout=2.0, close=True):
-    """One GET to 127.0.0.1:port; returns (status, headers dict, body) or None."""
+def get(port, path="/", timeout=2.0, close=True, source=None):
+    """One GET to 127.0.0.1:port (from loopback address `source` if given);
+    returns (status, headers dict, body) or None."""
     try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                       source_address=(source, 0) if source else None)
         c.request("GET", path, headers={"Connection": "close"} if close else {})
         r = c.getresponse()
         body = r.read()
@@ -121,25 +123,33 @@ def wait_http(port, timeout=15.0, proc=None):
     raise TimeoutError(f"nothing answered HTTP on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
-def spread(port, requests=200, concurrency=8):
-    """Answers per X-Pid over `requests` concurrent GETs (Connection: close)."""
+def spread(port, requests=200, concurrency=8, sources=None, by_source=None):
+    """Answers per X-Pid over `requests` GETs (Connection: close, a new
+    connection each) from `concurrency` clients; failed requests are counted
+    under "failed". sources: loopback addresses the requests come from, in
+    turn (request k from sources[k % len]); by_source, a dict, gets
+    {source: {pid: answers}}."""
     seen = {}
     lock = threading.Lock()
     per = requests // concurrency
 
-    def worker():
-        for _ in range(per):
-            r = get(port, timeout=2.0)
-            if r and r[0] == 200:
-                with lock:
-                    pid = r[1].get("x-pid", "?")
-                    seen[pid] = seen.get(pid, 0) + 1
+    def worker(i):
+        for j in range(per):
+            src = sources[(i + j * concurrency) % len(sources)] if sources else None
+            r = get(port, timeout=2.0, source=src)
+            with lock:
+                pid = r[1].get("x-pid", "?") if r and r[0] == 200 else "failed"
+                seen[pid] = seen.get(pid, 0) + 1
+                if by_source is not None and src and pid != "failed":
+                    d = by_source.setdefault(src, {})
+                    d[pid] = d.get(pid, 0) + 1
 
-    ts = [threading.Thread(target=worker) for _ in range(concurrency)]
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     for t in ts:
         t.start()
+    deadline = time.monotonic() + per * 6 + 5   # get(): 2 s per connect, send, read
     for t in ts:
-        t.join()
+        t.join(max(0.0, deadline - time.monotonic()))
     return seen
 
 

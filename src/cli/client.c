@@ -37,8 +37,9 @@ static void sleep_ms(int ms)
 /* Starts droverd and waits for its "ready" on a pipe. A daemon that lost
  * the lock race exits without writing: the caller then simply connects to
  * the winner. Detached (its own session, output to daemon.log), or in the
- * foreground of this CLI (its log on our stderr; *pid_out set). */
-static int spawn_daemon(struct cli *c, int foreground, pid_t *pid_out)
+ * foreground of this CLI (its log on our stdout and stderr, or on out_fd when
+ * it is not -1; *pid_out set). */
+static int spawn_daemon(struct cli *c, int foreground, int out_fd, pid_t *pid_out)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/droverd", c->exe_dir);
@@ -61,8 +62,9 @@ static int spawn_daemon(struct cli *c, int foreground, pid_t *pid_out)
     envp[k++] = "DROVER_READY_FD=3";
     envp[k] = NULL;
     char *argv[] = {"droverd", foreground ? "--foreground" : NULL, NULL};
-    struct spawn_fd fds[] = {
-        {-1, 0}, {foreground ? 1 : -1, 1}, {foreground ? 2 : -1, 2}, {p[1], 3}};
+    int out = foreground ? (out_fd >= 0 ? out_fd : 1) : -1;
+    int err = foreground ? (out_fd >= 0 ? out_fd : 2) : -1;
+    struct spawn_fd fds[] = {{-1, 0}, {out, 1}, {err, 2}, {p[1], 3}};
     struct spawn_opts o = {
         .file = path,
         .argv = argv,
@@ -104,11 +106,11 @@ static int spawn_daemon(struct cli *c, int foreground, pid_t *pid_out)
 
 static int start_daemon(struct cli *c)
 {
-    int r = spawn_daemon(c, 0, NULL);
+    int r = spawn_daemon(c, 0, -1, NULL);
     return r == -ESRCH ? 0 : r;
 }
 
-int client_start_foreground_daemon(struct cli *c, pid_t *pid)
+int client_start_foreground_daemon(struct cli *c, int out_fd, pid_t *pid)
 {
     *pid = 0;
     int fd = unix_connect(c->paths.daemon_sock, 1);
@@ -123,7 +125,15 @@ int client_start_foreground_daemon(struct cli *c, pid_t *pid)
     }
     int r = paths_ensure(&c->paths);
     if (r == 0)
-        r = spawn_daemon(c, 1, pid);
+        r = spawn_daemon(c, 1, out_fd, pid);
+    if (r == -ESRCH && *pid > 0) {
+        /* it lost the lock to a daemon started meanwhile (a CLI's autostart) */
+        waitpid(*pid, NULL, 0);
+        *pid = 0;
+        fprintf(stderr, "drover: note: a daemon started meanwhile for %s: attaching to it\n",
+                c->paths.home);
+        return -EEXIST;
+    }
     if (r < 0) {
         if (*pid > 0)
             waitpid(*pid, NULL, 0);
@@ -136,8 +146,10 @@ int client_start_foreground_daemon(struct cli *c, pid_t *pid)
 /* How long the CLI waits for a sign of life from the daemon: to connect,
  * and between two frames of a reply (the daemon sends progress frames while
  * it works). DROVER_TIMEOUT (seconds) changes it for slow machines. */
-static int64_t timeout_ms(void)
+static int64_t timeout_ms(const struct cli *c)
 {
+    if (c->timeout_ms > 0)
+        return c->timeout_ms;
     const char *t = getenv("DROVER_TIMEOUT");
     int64_t ms;
     if (t && *t && parse_duration_ms(t, &ms) == 0) {
@@ -232,7 +244,7 @@ static int connect_daemon(struct cli *c, int autostart, int64_t deadline)
         /* a daemon runs (its socket is being bound again) or its backlog is
          * full: try again until the deadline */
         if (mono_ms() > deadline) {
-            explain_silence(c, timeout_ms());
+            explain_silence(c, timeout_ms(c));
             return -ETIMEDOUT;
         }
         sleep_ms(20);
@@ -265,7 +277,7 @@ static void attach_configs(json_t *reply)
 
 int client_request(struct cli *c, json_t *req, int autostart, json_t **reply)
 {
-    int64_t wait = timeout_ms();
+    int64_t wait = timeout_ms(c);
     /* a silent action shows no table: spare the daemon the process list */
     if (c->silent && !c->json && !json_object_get(req, "quiet"))
         json_object_set_new(req, "quiet", json_true());

@@ -26,12 +26,14 @@ int client_request(struct cli *c, json_t *req, int autostart, json_t **reply);
  * NULL. */
 json_t *client_call(struct cli *c, json_t *req);
 
-/* --no-daemon: starts droverd in the foreground of this CLI (a child in
- * its own session, so a ^C to the CLI's group does not reach it; its log on
- * this CLI's stderr) and waits until it serves. Stores its pid in *pid.
- * Returns 0, -EEXIST when a daemon runs already (nothing started; a note
- * is printed), or a negative errno after printing an error. */
-int client_start_foreground_daemon(struct cli *c, pid_t *pid);
+/* drover-runtime and --no-daemon: starts droverd in the foreground of this
+ * CLI (a child in its own session, so a ^C to the CLI's group does not
+ * reach it; its log on out_fd, or on this CLI's stdout and stderr when
+ * out_fd is -1; out_fd stays the caller's) and waits until it serves.
+ * Stores its pid in *pid. Returns 0, -EEXIST when a daemon runs already or
+ * started meanwhile (nothing started; a note is printed), or a negative
+ * errno after printing an error. */
+int client_start_foreground_daemon(struct cli *c, int out_fd, pid_t *pid);
 
 /* Waits until no daemon holds the home's lock (after kill/update), at most
  * timeout_ms. Returns 0 or -ETIMEDOUT. */

@@ -10,20 +10,18 @@
  * /regex/ of names (the daemon resolves them, daemon/cmd/targets.h).
  * restart/reload with app options (--node-args, --name, --cron-restart,
  * --watch...) or -a/--update-env apply them to the stored configuration
- * first. Ecosystem files go through cmd_ecosystem.c. */
+ * first. Ecosystem files go through cmd_ecosystem.c, --no-daemon through
+ * runtime/runtime.h. */
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/start_args.h"
-#include "spawn/spawn.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Sends req (stolen) and reports the reply. Returns the exit code; the
@@ -124,65 +122,6 @@ static int write_configs(json_t *apps)
     return 0;
 }
 
-/* --no-daemon: the daemon runs as this CLI's child, the logs stream, and
- * SIGINT or SIGTERM stop every app and the daemon (a container's entry
- * point, as `pm2-runtime`). With a daemon already running it attaches. */
-static int stop_daemon(struct cli *c, pid_t daemon)
-{
-    json_t *reply = NULL;
-    json_t *req = json_pack("{s:s}", "cmd", "kill");
-    if (client_request(c, req, 0, &reply) == 0)
-        json_decref(reply);
-    json_decref(req);
-    return waitpid(daemon, NULL, 0) == daemon ? 0 : -ECHILD;
-}
-
-static int run_in_foreground(struct cli *c, pid_t daemon, int started, json_t *names)
-{
-    if (started != 0 || !names) {
-        stop_daemon(c, daemon);
-        return started ? started : 1;
-    }
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, &old);
-    fflush(stdout);
-    pid_t logs = fork();
-    if (logs == 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        _exit(attach_logs(c, names));
-    }
-    int code = 0;
-    for (;;) {
-        int sig;
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        if (sig == SIGCHLD) {
-            int status;
-            if (daemon > 0 && waitpid(daemon, &status, WNOHANG) == daemon) {
-                fprintf(stderr, "drover: error: the daemon exited\n");
-                code = 1;
-                break;
-            }
-            if (logs > 0 && waitpid(logs, &status, WNOHANG) == logs)
-                logs = 0; /* the stream ended; the apps still run */
-            continue;
-        }
-        break;
-    }
-    if (logs > 0) {
-        kill(logs, SIGTERM);
-        waitpid(logs, NULL, 0);
-    }
-    if (code == 0)
-        stop_daemon(c, daemon);
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return code;
-}
-
 /* `drover start <name|id|...>` of apps the daemon knows (PM2 does this
  * when no target is a file). Returns -1 when the daemon knows none. */
 static int start_known(struct cli *c, json_t *targets)
@@ -193,8 +132,8 @@ static int start_known(struct cli *c, json_t *targets)
     json_decref(req);
     if (r < 0)
         return 1;
-    const char *err = json_string_value(json_object_get(reply, "error"));
-    if (!json_is_true(json_object_get(reply, "ok")) && err && strstr(err, "not found")) {
+    const char *code = json_string_value(json_object_get(reply, "code"));
+    if (!json_is_true(json_object_get(reply, "ok")) && code && !strcmp(code, "ENOENT")) {
         json_decref(reply);
         return -1;
     }
@@ -229,14 +168,6 @@ int cmd_start(struct cli *c)
         return cli_usage("start needs a script, a command or an ecosystem file (no "
                          "ecosystem.config.js here)");
     }
-    pid_t daemon = 0;
-    if (sr.no_daemon) {
-        r = client_start_foreground_daemon(c, &daemon);
-        if (r < 0 && r != -EEXIST) {
-            start_request_free(&sr);
-            return 1;
-        }
-    }
     json_t *names = NULL;
     if (targets_are_names(&sr)) {
         r = start_known(c, sr.targets);
@@ -258,9 +189,7 @@ int cmd_start(struct cli *c)
         r = write_configs(apps);
     json_decref(apps);
 after:
-    if (sr.no_daemon && daemon > 0)
-        r = run_in_foreground(c, daemon, r, names);
-    else if ((sr.no_daemon || sr.attach) && r == 0 && names)
+    if (sr.attach && r == 0 && names)
         r = attach_logs(c, names);
     json_decref(names);
     start_request_free(&sr);

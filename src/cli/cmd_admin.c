@@ -1,5 +1,5 @@
 /* cmd_admin.c - verbs about the daemon: ping, kill, update, reloadLogs,
- * flush, version, help (also `help pm2`: every PM2 verb), examples. */
+ * flush, help (also `help pm2`: every PM2 verb), examples. */
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/pm2_verbs.h"
@@ -123,13 +123,6 @@ int cmd_flush(struct cli *c)
     return 0;
 }
 
-int cmd_version(struct cli *c)
-{
-    (void)c;
-    printf("%s\n", DROVER_VERSION);
-    return 0;
-}
-
 static const char *const usage_text =
     "usage: drover <command> [options]\n"
     "\n"
@@ -158,9 +151,18 @@ static const char *const usage_text =
     "  startup [systemd] [-u user] [--hp home] [--service-name name] [--print]  unstartup\n"
     "daemon:\n"
     "  ping  kill  update (replace the daemon binary, apps keep running)\n"
+    "containers and balancers (docs/containers.md, docs/multi-host.md):\n"
+    "  probe live|ready [app] [--timeout 3s]   exit 0 passes, 1 fails (HEALTHCHECK)\n"
+    "  drain <app|all> [--wait duration] [--off]   probe ready fails, the agent says drain\n"
+    "  export nginx|haproxy <app> [--hosts h1,h2]  a balancer's upstream/backend block\n"
+    "  start ... --no-daemon, drover-runtime <file|script> [options]   in the foreground\n"
     "other:\n"
+    "  monit|imonit            the full-screen terminal monitor (? in it lists the keys)\n"
     "  ecosystem|init [simple] write a sample ecosystem.config.js here\n"
-    "  help [options|pm2]  examples  version\n"
+    "  help [options|pm2]  examples\n"
+    "  version                 version, git revision, build options, where the helpers are\n"
+    "  doctor                  what this machine supports, a hint for each missing piece\n"
+    "  completion bash|zsh|fish|install [shell]   shell completion (docs/install.md)\n"
     "\n"
     "global options: --json, --no-color, -s/--silent\n"
     "state lives in $DROVER_HOME (default ~/.local/state/drover)\n";

@@ -10,10 +10,12 @@
  * --update-env also replaces the base environment (the shell's variables)
  * with this CLI's. A target that is not a file goes to the plain verbs
  * (cmd_actions.c); `start` with no target at all starts
- * ./ecosystem.config.js, as in PM2. */
+ * ./ecosystem.config.js, as in PM2; `start ... --no-daemon` runs the
+ * runtime (runtime/runtime.h) in the foreground. */
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/start_args.h"
+#include "runtime/runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +98,8 @@ static int no_target(const struct cli *c)
 
 int cmd_start_any(struct cli *c)
 {
+    if (runtime_no_daemon_wanted(c))
+        return runtime_start_no_daemon(c);
     if (names_ecosystem_file(c))
         return apply_file(c, "start");
     if (no_target(c) && access(DEFAULT_ECOSYSTEM_FILE, F_OK) == 0) {

@@ -1,10 +1,12 @@
 /* main.c - drover, the command-line client. Parses the verb (PM2's names
  * and aliases) and global options, then runs the verb (cmd_*.c). A PM2
- * verb drover does not run gets its one-line answer (pm2_verbs.h). */
+ * verb drover does not run gets its one-line answer (pm2_verbs.h). Run as
+ * drover-runtime (a link to this binary), it is the runtime (runtime.h). */
 #include "base/log.h"
 #include "base/paths.h"
 #include "cli/cli.h"
 #include "cli/pm2_verbs.h"
+#include "runtime/runtime.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -13,10 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct {
-    const char *name;
-    int (*fn)(struct cli *);
-} verbs[] = {
+const struct cli_verb cli_verbs[] = {
     {"start", cmd_start_any},
     {"stop", cmd_stop_any},
     {"restart", cmd_restart_any},
@@ -48,6 +47,8 @@ static const struct {
     {"flush", cmd_flush},
     {"logs", cmd_logs},
     {"log", cmd_logs},
+    {"monit", cmd_monit},
+    {"imonit", cmd_monit},
     {"reload", cmd_reload_any},
     {"gracefulReload", cmd_reload_any},
     {"scale", cmd_scale},
@@ -65,7 +66,18 @@ static const struct {
     {"examples", cmd_examples},
     {"help", cmd_help},
     {"version", cmd_version},
+    {"completion", cmd_completion},
+    {"doctor", cmd_doctor},
+    /* containers and balancers (runtime/) */
+    {"probe", cmd_probe},
+    {"drain", cmd_drain},
+    {"export", cmd_export},
+    /* hidden: what the shell completion scripts and the build call */
+    {"__complete", cmd_complete_words},
+    {"__manpage", cmd_manpage},
 };
+
+const size_t cli_verbs_len = sizeof(cli_verbs) / sizeof(cli_verbs[0]);
 
 int cli_error(const char *fmt, ...)
 {
@@ -99,6 +111,17 @@ void cli_say(const struct cli *c, const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     fputc('\n', stdout);
+}
+
+int cli_print_json(json_t *v)
+{
+    char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (!text)
+        return cli_error("out of memory");
+    puts(text);
+    free(text);
+    return 0;
 }
 
 static void find_exe_dir(struct cli *c)
@@ -146,6 +169,19 @@ int main(int argc, char **argv)
         else
             rest[n_rest++] = argv[i];
     }
+    const char *prog = strrchr(argv[0], '/');
+    if (!strcmp(prog ? prog + 1 : argv[0], "drover-runtime")) {
+        /* drover-runtime: every argument is the runtime's (runtime/runtime.h) */
+        c.verb = "drover-runtime";
+        c.argc = argc - 1;
+        c.argv = argv + 1;
+        c.color = 0;
+        c.json = c.silent = 0;
+        if (paths_resolve(&c.paths) < 0)
+            return cli_error("cannot find the drover home: set DROVER_HOME or HOME");
+        find_exe_dir(&c);
+        return runtime_main(&c);
+    }
     if (n_rest == 0) {
         c.argc = 0;
         cmd_help(&c);
@@ -158,9 +194,9 @@ int main(int argc, char **argv)
     if (r < 0)
         return cli_error("cannot find the drover home: set DROVER_HOME or HOME");
     find_exe_dir(&c);
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-        if (!strcmp(verbs[i].name, c.verb))
-            return verbs[i].fn(&c);
+    for (size_t i = 0; i < cli_verbs_len; i++)
+        if (!strcmp(cli_verbs[i].name, c.verb))
+            return cli_verbs[i].fn(&c);
     const struct pm2_verb *pm2 = pm2_verb_find(c.verb);
     if (pm2 && pm2->status != PM2_VERB_SAME)
         return pm2_verb_answer(pm2, c.verb);

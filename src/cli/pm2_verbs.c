@@ -13,8 +13,8 @@
     "drover has no PM2.io (PM2 Plus) agent: use `drover ls`, `drover describe <app>` and "         \
     "`drover logs`, or your own monitoring"
 #define MONITOR_NOTE                                                                               \
-    "no terminal dashboard yet: `drover ls` shows CPU, memory and restarts, `drover logs` "        \
-    "follows the output"
+    "no web dashboard yet: `drover monit` is the terminal one, `drover ls` shows CPU, memory and " \
+    "restarts"
 #define HOST_NOTE "no host metrics agent: use the system's own monitoring (top, node_exporter, ...)"
 #define GIT_NOTE "no git versioning of apps: update the code with git, then `drover reload <app>`"
 
@@ -48,8 +48,10 @@ const struct pm2_verb pm2_verbs[] = {
     {"env", PM2_VERB_SAME, "the environment an instance runs with, as `KEY: value` lines"},
     {"pid", PM2_VERB_SAME, ""},
     {"id", PM2_VERB_SAME, "the ids of a name, as `[ 0, 1 ]`"},
-    {"monit", PM2_VERB_NOT_YET, MONITOR_NOTE},
-    {"imonit", PM2_VERB_NOT_YET, MONITOR_NOTE},
+    {"monit", PM2_VERB_SAME,
+     "processes with CPU, memory, restarts and sparklines, the selected app's logs; keys "
+     "restart, reload, scale, stop, start and describe (`?` lists them)"},
+    {"imonit", PM2_VERB_SAME, "the same as `monit`"},
     {"dashboard|dash", PM2_VERB_NOT_YET, MONITOR_NOTE},
     {"sysmonit", PM2_VERB_NOT_COVERED, HOST_NOTE},
     {"slist|sysinfos", PM2_VERB_NOT_COVERED, HOST_NOTE},
@@ -126,15 +128,15 @@ const struct pm2_verb pm2_verbs[] = {
      "nginx, caddy)"},
     {"create", PM2_VERB_NOT_COVERED,
      "no app boilerplate: `drover ecosystem` writes a sample ecosystem.config.js"},
-    {"completion", PM2_VERB_NOT_COVERED, "no shell completion: `drover help` lists the commands"},
+    {"completion", PM2_VERB_SAME,
+     "`completion bash|zsh|fish` prints the script, `completion install [shell]` installs it for "
+     "this user (the package installs all three); verbs, flags, app names and ids"},
 };
 
 const size_t pm2_verbs_len = sizeof(pm2_verbs) / sizeof(pm2_verbs[0]);
 
-/* Is verb one of the '|'-separated names? */
-static int names_has(const char *names, const char *verb)
+int pm2_names_has(const char *names, const char *verb, size_t len)
 {
-    size_t len = strlen(verb);
     for (const char *p = names; *p;) {
         const char *bar = strchr(p, '|');
         size_t n = bar ? (size_t)(bar - p) : strlen(p);
@@ -148,7 +150,7 @@ static int names_has(const char *names, const char *verb)
 const struct pm2_verb *pm2_verb_find(const char *verb)
 {
     for (size_t i = 0; i < pm2_verbs_len; i++)
-        if (names_has(pm2_verbs[i].names, verb))
+        if (pm2_names_has(pm2_verbs[i].names, verb, strlen(verb)))
             return &pm2_verbs[i];
     return NULL;
 }

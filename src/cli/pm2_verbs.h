@@ -24,6 +24,9 @@ struct pm2_verb {
 extern const struct pm2_verb pm2_verbs[];
 extern const size_t pm2_verbs_len;
 
+/* Is word (len bytes) one of the '|'-separated names ("dashboard|dash")? */
+int pm2_names_has(const char *names, const char *word, size_t len);
+
 /* The entry naming verb (one of its '|'-separated names), or NULL. */
 const struct pm2_verb *pm2_verb_find(const char *verb);
 

@@ -2,6 +2,7 @@
 #include "cli/render.h"
 #include "base/timeutil.h"
 #include "cli/proc_sort.h"
+#include "proto/status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,13 +14,16 @@
 
 static const char *color_for_status(const char *s)
 {
-    if (!strcmp(s, "online"))
+    switch (status_from_name(s)) {
+    case STATUS_ONLINE:
         return "\033[32m";
-    if (!strcmp(s, "errored"))
+    case STATUS_ERRORED:
         return "\033[31m";
-    if (!strcmp(s, "stopped"))
+    case STATUS_STOPPED:
         return "\033[90m";
-    return "\033[33m";
+    default:
+        return "\033[33m";
+    }
 }
 
 /* Display width of UTF-8 text (one column per code point is enough here). */

@@ -23,7 +23,7 @@
 #define CFG_MAX_NAME_LEN 128
 
 enum exec_mode { EXEC_FORK, EXEC_CLUSTER };
-enum balancing { BALANCE_SHARED, BALANCE_SLOTS };
+enum balancing { BALANCE_SHARED, BALANCE_SLOTS, BALANCE_STICKY };
 enum log_type { LOG_TYPE_RAW, LOG_TYPE_JSON };
 
 /* Every option, typed. Strings and JSON values are borrowed from `json`
@@ -54,6 +54,7 @@ struct app_config {
     json_t *watch, *ignore_watch, *watch_extensions;
     int64_t watch_delay_ms;
     /* stopping */
+    int64_t drain_timeout_ms;
     int kill_signal;
     int64_t kill_timeout_ms;
     int shutdown_with_message;

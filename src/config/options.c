@@ -8,7 +8,7 @@
 #define NONE OPT_NO_FIELD
 
 static const char *const exec_modes[] = {"fork", "cluster", NULL};
-static const char *const balancings[] = {"shared", "slots", NULL};
+static const char *const balancings[] = {"shared", "slots", "sticky", NULL};
 static const char *const log_types[] = {"raw", "json", NULL};
 
 /* clang-format off */
@@ -46,7 +46,8 @@ const struct opt_def opt_table[] = {
     {"port", "--port", NULL, OPT_INT, 0, "0", F(port), NULL,
      "sets PORT for the app (the port is shared when the app binds it)"},
     {"balancing", "--balancing", NULL, OPT_ENUM, 0, "shared", F(balancing), balancings,
-     "cluster balancing: shared (one socket) or slots (one SO_REUSEPORT socket per slot)"},
+     "cluster balancing: shared (one socket), slots (one SO_REUSEPORT socket per slot) or "
+     "sticky (slots, and a client address always goes to the same slot)"},
     {"instance_var", "--instance-var", NULL, OPT_STRING, 0, "NODE_APP_INSTANCE",
      F(instance_var), NULL, "variable holding the instance number"},
     {"increment_var", "--increment-var", NULL, OPT_STRING, 0, NULL, F(increment_var), NULL,
@@ -88,6 +89,9 @@ const struct opt_def opt_table[] = {
     {"watch_extensions", "--ext", NULL, OPT_STRINGS, 0, NULL, F(watch_extensions), NULL,
      "only changes to files with these extensions restart (\"js,json\")"},
     /* stopping */
+    {"drain_timeout", "--drain-timeout", NULL, OPT_DURATION, 0, "5s", F(drain_timeout_ms), NULL,
+     "before the stop signal: new connections go to other instances and the accepted ones "
+     "finish, for at most this long (0: off)"},
     {"kill_signal", "--kill-signal", NULL, OPT_SIGNAL, 0, "SIGINT", F(kill_signal), NULL,
      "stop signal"},
     {"kill_timeout", "--kill-timeout", "-k", OPT_DURATION, 0, "5s", F(kill_timeout_ms), NULL,

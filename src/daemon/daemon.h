@@ -27,6 +27,7 @@ struct listener_set;
 struct app_triggers;
 struct triggers;
 struct server;
+struct http_server;
 struct op;
 struct adoptee;
 
@@ -72,6 +73,7 @@ struct inst {
     int64_t cpu_sample_ms;
     double cpu_percent;
     uint64_t memory_bytes;
+    uint64_t cpu_ticks; /* the tree's CPU ticks at the last sample (metrics) */
     /* restarts the daemon decided (triggers/triggers.h), shown by describe */
     int64_t trigger_restarts;
     int64_t trigger_at;       /* wall ms of the last one, 0 = never */
@@ -106,6 +108,7 @@ struct daemon {
     int listen_fd;
     char exe_dir[4096];        /* where droverd, drover-sup and friends live */
     struct server *server;     /* the control socket (server.h) */
+    struct http_server *http;  /* DROVER_HTTP (http/http.h); NULL when not serving */
     struct op *ops;            /* pending operations (ops/ops.h) */
     uint64_t next_op_seq;      /* ids of operations, for callbacks that find them again */
     int ops_polling;           /* ops_poll is running (its callbacks may call it again) */

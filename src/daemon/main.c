@@ -21,6 +21,7 @@
 #include "daemon/instances/adopt.h"
 #include "daemon/cmd/commands.h"
 #include "daemon/daemon.h"
+#include "daemon/http/http.h"
 #include "daemon/cmd/dump.h"
 #include "daemon/ops/ops.h"
 #include "daemon/state/persist.h"
@@ -218,6 +219,7 @@ void daemon_adoption_settled(struct daemon *d)
     }
     log_info("drover %s daemon %d ready (home %s, cgroups %s)", DROVER_VERSION, (int)getpid(),
              d->paths.home, d->cgroup_base[0] ? d->cgroup_base : "off");
+    http_start_from_env(d);
     signal_ready();
     if (d->resurrect_at_boot && d->reg.n_apps == 0)
         dump_resurrect_at_boot(d, on_boot_settled);
@@ -297,6 +299,7 @@ int main(int argc, char **argv)
     notify_stopping();
     d->exiting = 1;
     server_close(d);
+    http_stop(d);
     unlink(d->paths.daemon_sock);
     ops_free_all(d);
     adopt_free_all(d);

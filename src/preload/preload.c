@@ -1,5 +1,6 @@
 /* preload.c - the socket-sharing shim (see preload.h). */
 #include "preload/preload.h"
+#include "preload/shim.h"
 #include "base/strbuf.h"
 #include "proto/frame.h"
 #include "proto/kv.h"
@@ -13,20 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 #define BROKER_TIMEOUT_MS 30000
-#define MAX_SHARED 64
 
 typedef int (*bind_fn)(int, const struct sockaddr *, socklen_t);
 typedef int (*listen_fn)(int, int);
 typedef int (*shutdown_fn)(int, int);
 typedef int (*close_fn)(int);
 
-/* fds of this process that hold a shared socket (0: free slot, else fd+1) */
+/* fds of this process that hold a shared socket (0: free slot, else fd+1),
+ * and the socket's inode (what the drain handler checks it still is) */
 static int shared_fds[MAX_SHARED];
+static unsigned long shared_inos[MAX_SHARED];
 
 static void *next_symbol(const char *name)
 {
@@ -41,25 +44,42 @@ static int is_shared(int fd)
     return 0;
 }
 
-static void mark_shared(int fd)
+void shim_mark_shared(int fd)
 {
-    if (is_shared(fd))
+    struct stat st;
+    if (is_shared(fd) || fstat(fd, &st) < 0)
         return;
     for (int i = 0; i < MAX_SHARED; i++) {
         int expected = 0;
-        if (__atomic_compare_exchange_n(&shared_fds[i], &expected, fd + 1, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
+        if (__atomic_compare_exchange_n(&shared_fds[i], &expected, -1, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&shared_inos[i], (unsigned long)st.st_ino, __ATOMIC_RELAXED);
+            __atomic_store_n(&shared_fds[i], fd + 1, __ATOMIC_RELEASE);
             return;
+        }
     }
 }
 
-static void unmark_shared(int fd)
+void shim_unmark_shared(int fd)
 {
     for (int i = 0; i < MAX_SHARED; i++) {
         int expected = fd + 1;
         __atomic_compare_exchange_n(&shared_fds[i], &expected, 0, 0, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE);
     }
+}
+
+int shim_shared_fds(int *fds, unsigned long *inos, int max)
+{
+    int n = 0;
+    for (int i = 0; i < MAX_SHARED && n < max; i++) {
+        int v = __atomic_load_n(&shared_fds[i], __ATOMIC_ACQUIRE);
+        if (v <= 0)
+            continue;
+        fds[n] = v - 1;
+        inos[n++] = __atomic_load_n(&shared_inos[i], __ATOMIC_RELAXED);
+    }
+    return n;
 }
 
 /* Connects to the broker named "@name" in DROVER_BROKER; -1 if none. */
@@ -82,9 +102,7 @@ static int broker_connect(void)
     return s;
 }
 
-/* Sends one request and waits for the reply. Returns the broker socket's
- * reply in *out (caller frees) and an attached fd in *fd (or -1). */
-static int broker_call(struct strbuf *req, char **out, size_t *out_len, int *fd)
+int shim_broker_call(struct strbuf *req, char **out, size_t *out_len, int *fd)
 {
     int s = broker_connect();
     *fd = -1;
@@ -159,7 +177,7 @@ static int share(int fd, const struct sockaddr *addr, socklen_t len)
     size_t reply_len = 0;
     int got = -1;
     int saved = errno;
-    int r = broker_call(&req, &reply, &reply_len, &got);
+    int r = shim_broker_call(&req, &reply, &reply_len, &got);
     strbuf_free(&req);
     if (r == -ENOTCONN) {
         free(reply);
@@ -210,7 +228,9 @@ static int share(int fd, const struct sockaddr *addr, socklen_t len)
         if (cur >= 0 && !(cur & O_NONBLOCK))
             fcntl(fd, F_SETFL, cur | O_NONBLOCK);
     }
-    mark_shared(fd);
+    shim_mark_shared(fd);
+    /* this process now serves the shared queue: it can be drained */
+    shim_drain_arm();
     errno = saved;
     return 1;
 }
@@ -242,7 +262,7 @@ static void report_ready(void)
     size_t len = 0;
     int fd = -1;
     kv_add(&req, "cmd", "ready");
-    if (broker_call(&req, &reply, &len, &fd) == 0) {
+    if (shim_broker_call(&req, &reply, &len, &fd) == 0) {
         free(reply);
         if (fd >= 0)
             close(fd);
@@ -281,6 +301,6 @@ EXPORT int close(int fd)
     if (!real)
         real = (close_fn)next_symbol("close");
     if (fd >= 0 && is_shared(fd))
-        unmark_shared(fd);
+        shim_unmark_shared(fd);
     return real(fd);
 }

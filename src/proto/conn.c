@@ -170,13 +170,15 @@ static void flush_output(struct conn *c)
     ev_io_mod(c->loop, c->fd, wanted_events(c));
 }
 
-/* Keeps the budget in step with the input buffer's capacity. Returns 0, or
+/* Keeps the budget in step with the input buffer's capacity beyond its
+ * first read chunk (every conn may hold that much, so a small request is
+ * read even when big partial frames spent the budget). Returns 0, or
  * -ENOBUFS when the shared budget cannot cover it. */
 static int account_input(struct conn *c)
 {
     if (!c->budget)
         return 0;
-    size_t want = c->in.cap;
+    size_t want = c->in.cap > READ_CHUNK ? c->in.cap - READ_CHUNK : 0;
     if (want > c->budget_held && c->budget->used + (want - c->budget_held) > c->budget->max)
         return -ENOBUFS;
     c->budget->used = c->budget->used - c->budget_held + want;

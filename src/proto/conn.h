@@ -37,8 +37,9 @@ struct conn_handlers {
 };
 
 /* Input memory shared by a set of conns (e.g. every CLI connection of the
- * daemon): the bytes their partial frames hold, bounded by max. A conn that
- * would go past it fails with -ENOBUFS. Owned by the caller; it must outlive
+ * daemon): the bytes their partial frames hold beyond one read chunk each
+ * (64 KiB: the owner bounds the number of conns), bounded by max. A conn
+ * that would go past it fails with -ENOBUFS. Owned by the caller; it must outlive
  * the conns that use it. */
 struct conn_budget {
     size_t used;

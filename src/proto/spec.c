@@ -26,6 +26,7 @@ static const struct kvc_field fields[] = {
     KVC_FIELD(S, restart_delay_ms, KVC_I64),
     KVC_FIELD(S, exp_backoff_ms, KVC_I64),
     KVC_INTV_FIELD(S, stop_exit_codes, n_stop_exit_codes),
+    KVC_FIELD(S, drain_timeout_ms, KVC_I64),
     KVC_FIELD(S, kill_signal, KVC_INT),
     KVC_FIELD(S, kill_timeout_ms, KVC_I64),
     KVC_FIELD(S, shutdown_with_message, KVC_INT),
@@ -87,9 +88,10 @@ static int check(const struct inst_spec *s, const char **bad)
         const char *key;
         int64_t value;
     } non_negative[] = {
-        {"kill_timeout_ms", s->kill_timeout_ms}, {"listen_timeout_ms", s->listen_timeout_ms},
-        {"min_uptime_ms", s->min_uptime_ms},     {"restart_delay_ms", s->restart_delay_ms},
-        {"exp_backoff_ms", s->exp_backoff_ms},   {"log_retain", s->log_retain},
+        {"kill_timeout_ms", s->kill_timeout_ms},   {"listen_timeout_ms", s->listen_timeout_ms},
+        {"min_uptime_ms", s->min_uptime_ms},       {"restart_delay_ms", s->restart_delay_ms},
+        {"exp_backoff_ms", s->exp_backoff_ms},     {"log_retain", s->log_retain},
+        {"drain_timeout_ms", s->drain_timeout_ms},
     };
     for (size_t i = 0; i < sizeof(non_negative) / sizeof(non_negative[0]); i++)
         if (non_negative[i].value < 0)

@@ -7,7 +7,8 @@
  *   what to run  file, argv, envp, cwd, set_ids/uid/gid/user
  *   policy       autorestart, min_uptime_ms, max_restarts, restart_delay_ms,
  *                exp_backoff_ms, stop_exit_codes (sup/policy.h)
- *   stopping     kill_signal, kill_timeout_ms, shutdown_with_message
+ *   stopping     drain_timeout_ms (sup/drain.h; 0: no drain), kill_signal,
+ *                kill_timeout_ms, shutdown_with_message
  *   carried over restarts, created_at (from a predecessor)
  *   start_now    start the app at once (else stay stopped)
  *   sockets      n_listen_fds inherited at fd 4.., listen_fdnames; pass_listen_fds:
@@ -58,6 +59,7 @@ struct inst_spec {
     int64_t min_uptime_ms, max_restarts, restart_delay_ms, exp_backoff_ms;
     int stop_exit_codes[SPEC_MAX_STOP_CODES];
     int n_stop_exit_codes;
+    int64_t drain_timeout_ms;
     int kill_signal;
     int64_t kill_timeout_ms;
     int shutdown_with_message;

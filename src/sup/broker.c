@@ -23,6 +23,7 @@
 
 static struct conn *conns[BROKER_MAX_CONNS];
 static uint64_t conn_gen[BROKER_MAX_CONNS];
+static pid_t conn_pid[BROKER_MAX_CONNS]; /* the peer, from SO_PEERCRED */
 
 static int conn_slot(const struct conn *c)
 {
@@ -172,6 +173,14 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
     }
     if (strcmp(cmd, "listen") == 0) {
         handle_listen(s, c, &m);
+    } else if (strcmp(cmd, "drainable") == 0) {
+        /* a process holding shared sockets took the drain signal (proto/drain.h) */
+        int slot = conn_slot(c);
+        int r = slot >= 0 ? drain_register(&s->drain, &s->inst.tree, conn_pid[slot]) : -ESRCH;
+        if (r < 0)
+            log_debug("%s: cannot note process %d as drainable: %s", s->spec.name,
+                      slot >= 0 ? (int)conn_pid[slot] : 0, strerror(-r));
+        reply(c, r == 0, r < 0 ? strerror(-r) : NULL, -1);
     } else if (strcmp(cmd, "ready") == 0) {
         /* listen() on a shared socket: the run serves */
         instance_mark_serving(&s->inst);
@@ -213,6 +222,7 @@ static void on_accept(struct ev_loop *loop, int lfd, unsigned events, void *data
         if (!conns[slot])
             close(fd);
         conn_gen[slot]++;
+        conn_pid[slot] = cred.pid;
     }
 }
 

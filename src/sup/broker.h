@@ -13,6 +13,9 @@
  *          reload can both bind it)
  *   cmd=ready   (the app called listen() on a shared socket)
  *       -> ok=1
+ *   cmd=drainable (the process took DRAIN_SIGNAL, proto/drain.h; its pid
+ *       is the connection's SO_PEERCRED)
+ *       -> ok=1, or ok=0 error=<text>
  *
  * A socket this supervisor already holds (from the daemon at spawn, or
  * obtained earlier) is handed out at once; otherwise the daemon is asked,

@@ -3,7 +3,8 @@
  *
  * Requests carry cmd= and req=<n>; the reply carries reply=<n>, ok=1 or
  * error=<text>, and a state snapshot (proto/snapshot.h). Commands: hello,
- * status, start, stop, restart, delete, signal (sig=), reset,
+ * status, start, stop, restart, delete (these three with drain_queue=1 when
+ * the daemon retires the instance's sockets, sup/drain.h), signal (sig=), reset,
  * reopen_logs, truncate_logs, stdin (data= written to the app's stdin,
  * sup/app_stdin.h), listen_fds (the sockets, as SCM_RIGHTS),
  * rebind (create the control socket again: its file was removed), spec
@@ -161,6 +162,17 @@ static void on_close(struct conn *c, int err, void *data)
     remove_conn(s, c);
 }
 
+/* stop, restart, delete: drain_queue=1 says the daemon takes this
+ * instance's sockets out of service, so the drain lets their queues empty
+ * first (drain.h); a command that starts no drain forgets it. */
+static int stop_command(struct sup *s, const struct kv_msg *m, int (*fn)(struct instance *))
+{
+    s->drain.queue_first = kv_get_i64(m, "drain_queue", 0) == 1;
+    int r = fn(&s->inst);
+    s->drain.queue_first = 0;
+    return r;
+}
+
 static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, const char **error)
 {
     struct instance *i = &s->inst;
@@ -175,14 +187,14 @@ static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, c
     if (strcmp(cmd, "start") == 0)
         r = instance_start(i);
     else if (strcmp(cmd, "stop") == 0) {
-        r = instance_stop(i);
+        r = stop_command(s, m, instance_stop);
         /* a stopped app holds no port: neither may we (start brings them) */
         if (r >= 0 || r == -EALREADY)
             sup_set_listen_fds(s, NULL, 0);
     } else if (strcmp(cmd, "restart") == 0)
-        r = instance_restart(i);
+        r = stop_command(s, m, instance_restart);
     else if (strcmp(cmd, "delete") == 0)
-        r = instance_delete(i);
+        r = stop_command(s, m, instance_delete);
     else if (strcmp(cmd, "signal") == 0) {
         int sig = (int)kv_get_i64(m, "sig", 0);
         if (sig <= 0 || sig >= 65) {

@@ -9,6 +9,7 @@
 #include "proto/spec.h"
 #include "spawn/spawn.h"
 #include "sup/app_env.h"
+#include "sup/drain.h"
 #include "sup/node_ipc.h"
 
 #include <errno.h>
@@ -48,22 +49,23 @@ enum action {
     A_ERRORED,      /* ERRORED */
     A_EXIT,         /* EXITED, or STOP_TO_EXIT while leftovers run */
     A_KILL,         /* SIGKILL the tree */
+    A_SIGNAL,       /* the drain is over: the stop signal (if not sent yet) */
 };
 
 /* clang-format off */
 static const unsigned char transitions[SUP__STATES][SUP__EVENTS] = {
-    /*                     START        STOP       RESTART         DELETE    READY     READY_TMO  MAIN_EXIT  TREE_EMPTY KILL_TMR RST_TMR */
-    [SUP_STOPPED]       = {A_RUN_FRESH, A_ALREADY, A_RUN_FRESH,    A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
-    [SUP_LAUNCHING]     = {A_ALREADY,   A_STOP_S,  A_STOP_R,       A_STOP_X, A_ONLINE, A_STOP_E,  A_CRASHED, A_IGNORE,  A_IGNORE, A_IGNORE},
-    [SUP_ONLINE]        = {A_ALREADY,   A_STOP_S,  A_STOP_R,       A_STOP_X, A_IGNORE, A_IGNORE,  A_CRASHED, A_IGNORE,  A_IGNORE, A_IGNORE},
-    [SUP_CLEANING]      = {A_ALREADY,   A_TO_S,    A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_POLICY,  A_KILL,   A_IGNORE},
-    [SUP_STOP_TO_STOPPED] = {A_TO_R,    A_ALREADY, A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_STOPPED, A_KILL,   A_IGNORE},
-    [SUP_STOP_TO_RESTART] = {A_ALREADY, A_TO_S,    A_ALREADY,      A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_RUN,     A_KILL,   A_IGNORE},
-    [SUP_STOP_TO_EXIT]  = {A_REFUSE,    A_REFUSE,  A_REFUSE,       A_ALREADY,A_IGNORE, A_IGNORE,  A_CHECK,   A_EXIT,    A_KILL,   A_IGNORE},
-    [SUP_STOP_TO_ERRORED] = {A_TO_R,    A_TO_S,    A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_ERRORED, A_KILL,   A_IGNORE},
-    [SUP_WAITING]       = {A_RUN,       A_STOPPED, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_RUN_RESTART},
-    [SUP_ERRORED]       = {A_RUN_FRESH, A_STOPPED, A_RUN_FRESH,    A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
-    [SUP_EXITED]        = {A_REFUSE,    A_REFUSE,  A_REFUSE,       A_ALREADY,A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE},
+    /*                     START        STOP       RESTART         DELETE    READY     READY_TMO  MAIN_EXIT  TREE_EMPTY DRAINED   KILL_TMR RST_TMR */
+    [SUP_STOPPED]       = {A_RUN_FRESH, A_ALREADY, A_RUN_FRESH,    A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE, A_IGNORE},
+    [SUP_LAUNCHING]     = {A_ALREADY,   A_STOP_S,  A_STOP_R,       A_STOP_X, A_ONLINE, A_STOP_E,  A_CRASHED, A_IGNORE,  A_IGNORE, A_IGNORE, A_IGNORE},
+    [SUP_ONLINE]        = {A_ALREADY,   A_STOP_S,  A_STOP_R,       A_STOP_X, A_IGNORE, A_IGNORE,  A_CRASHED, A_IGNORE,  A_IGNORE, A_IGNORE, A_IGNORE},
+    [SUP_CLEANING]      = {A_ALREADY,   A_TO_S,    A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_POLICY,  A_SIGNAL, A_KILL,   A_IGNORE},
+    [SUP_STOP_TO_STOPPED] = {A_TO_R,    A_ALREADY, A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_STOPPED, A_SIGNAL, A_KILL,   A_IGNORE},
+    [SUP_STOP_TO_RESTART] = {A_ALREADY, A_TO_S,    A_ALREADY,      A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_RUN,     A_SIGNAL, A_KILL,   A_IGNORE},
+    [SUP_STOP_TO_EXIT]  = {A_REFUSE,    A_REFUSE,  A_REFUSE,       A_ALREADY,A_IGNORE, A_IGNORE,  A_CHECK,   A_EXIT,    A_SIGNAL, A_KILL,   A_IGNORE},
+    [SUP_STOP_TO_ERRORED] = {A_TO_R,    A_TO_S,    A_TO_R_COUNTED, A_TO_X,   A_IGNORE, A_IGNORE,  A_CHECK,   A_ERRORED, A_SIGNAL, A_KILL,   A_IGNORE},
+    [SUP_WAITING]       = {A_RUN,       A_STOPPED, A_RUN_COUNTED,  A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE, A_RUN_RESTART},
+    [SUP_ERRORED]       = {A_RUN_FRESH, A_STOPPED, A_RUN_FRESH,    A_EXIT,   A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE, A_IGNORE},
+    [SUP_EXITED]        = {A_REFUSE,    A_REFUSE,  A_REFUSE,       A_ALREADY,A_IGNORE, A_IGNORE,  A_IGNORE,  A_IGNORE,  A_IGNORE, A_IGNORE, A_IGNORE},
 };
 /* clang-format on */
 
@@ -82,11 +84,17 @@ static const char *const state_names[SUP__STATES] = {
 };
 
 static const char *const event_names[SUP__EVENTS] = {
-    [EV_START] = "start",           [EV_STOP] = "stop",
-    [EV_RESTART] = "restart",       [EV_DELETE] = "delete",
-    [EV_READY] = "ready",           [EV_READY_TIMEOUT] = "ready timeout",
-    [EV_MAIN_EXIT] = "main exit",   [EV_TREE_EMPTY] = "tree empty",
-    [EV_KILL_TIMER] = "kill timer", [EV_RESTART_TIMER] = "restart timer",
+    [EV_START] = "start",
+    [EV_STOP] = "stop",
+    [EV_RESTART] = "restart",
+    [EV_DELETE] = "delete",
+    [EV_READY] = "ready",
+    [EV_READY_TIMEOUT] = "ready timeout",
+    [EV_MAIN_EXIT] = "main exit",
+    [EV_TREE_EMPTY] = "tree empty",
+    [EV_DRAINED] = "drained",
+    [EV_KILL_TIMER] = "kill timer",
+    [EV_RESTART_TIMER] = "restart timer",
 };
 
 const char *instance_state_name(enum sup_state s)
@@ -134,8 +142,21 @@ static void set_state(struct instance *inst, enum sup_state s)
         inst->on_change(inst, inst->cb_data);
 }
 
+/* Leaves the drain sub-phase (its timer and resources). */
+static void end_drain(struct instance *inst)
+{
+    ev_timer_cancel(inst->loop, inst->drain_timer);
+    inst->drain_timer = 0;
+    if (inst->stop_phase == STOP_DRAINING && inst->ops->drain_end)
+        inst->ops->drain_end(inst);
+    if (inst->stop_phase == STOP_DRAINING)
+        inst->stop_phase = STOP_NONE;
+}
+
 static void cancel_timers(struct instance *inst)
 {
+    end_drain(inst);
+    inst->stop_phase = STOP_NONE;
     ev_timer_cancel(inst->loop, inst->kill_timer);
     ev_timer_cancel(inst->loop, inst->restart_timer);
     ev_timer_cancel(inst->loop, inst->recheck_timer);
@@ -214,18 +235,71 @@ static void on_recheck(struct ev_loop *loop, void *data)
         inst->recheck_timer = arm(inst, RECHECK_MS, on_recheck);
 }
 
-/* Stop signal to the whole tree, kill timer, then state `to`. */
+/* The stop signal to the whole tree, the kill timer, the recheck timer. */
+static void signal_now(struct instance *inst)
+{
+    inst->stop_phase = STOP_SIGNALLED;
+    inst->ops->signal_tree(inst);
+    ev_timer_cancel(inst->loop, inst->kill_timer);
+    inst->kill_timer = arm(inst, inst->spec->kill_timeout_ms, on_kill_timer);
+    ev_timer_cancel(inst->loop, inst->recheck_timer);
+    inst->recheck_timer = arm(inst, RECHECK_MS, on_recheck);
+}
+
+static void note(struct instance *inst, const char *what);
+
+/* Every DRAIN_TICK_MS while draining: DRAINED once nothing is left to wait
+ * for, or drain_timeout passed. */
+static void on_drain_timer(struct ev_loop *loop, void *data)
+{
+    struct instance *inst = data;
+    (void)loop;
+    inst->drain_timer = 0;
+    if (inst->stop_phase != STOP_DRAINING)
+        return;
+    check_tree(inst); /* the app may have exited on its own */
+    if (inst->stop_phase != STOP_DRAINING)
+        return;
+    if (!inst->ops->drain_poll(inst)) {
+        instance_event(inst, EV_DRAINED);
+        return;
+    }
+    if (mono_ms() >= inst->drain_until) {
+        char line[160];
+        snprintf(line, sizeof(line),
+                 "connections still open after drain_timeout (%lld ms): sending the stop signal",
+                 (long long)inst->spec->drain_timeout_ms);
+        note(inst, line);
+        instance_event(inst, EV_DRAINED);
+        return;
+    }
+    inst->drain_timer = arm(inst, DRAIN_TICK_MS, on_drain_timer);
+}
+
+/* A run that serves sockets drains first (drain.h): 1 when it does. */
+static int start_drain(struct instance *inst)
+{
+    if (!inst->pid || !inst->serving || inst->spec->drain_timeout_ms <= 0 ||
+        !inst->ops->drain_begin || inst->ops->drain_begin(inst) <= 0)
+        return 0;
+    inst->stop_phase = STOP_DRAINING;
+    inst->drain_until = mono_ms() + inst->spec->drain_timeout_ms;
+    ev_timer_cancel(inst->loop, inst->drain_timer);
+    /* the first step on the next loop turn: the shim's processes stop
+     * taking connections at once; then every DRAIN_TICK_MS */
+    inst->drain_timer = arm(inst, 0, on_drain_timer);
+    return 1;
+}
+
+/* State `to`, then the drain, or the stop signal at once. */
 static void begin_stop(struct instance *inst, enum sup_state to)
 {
     ev_timer_cancel(inst->loop, inst->restart_timer);
     ev_timer_cancel(inst->loop, inst->ready_timer);
     inst->restart_timer = inst->ready_timer = 0;
     set_state(inst, to);
-    inst->ops->signal_tree(inst);
-    ev_timer_cancel(inst->loop, inst->kill_timer);
-    inst->kill_timer = arm(inst, inst->spec->kill_timeout_ms, on_kill_timer);
-    ev_timer_cancel(inst->loop, inst->recheck_timer);
-    inst->recheck_timer = arm(inst, RECHECK_MS, on_recheck);
+    if (!start_drain(inst))
+        signal_now(inst);
     check_tree(inst);
 }
 
@@ -433,6 +507,13 @@ int instance_event(struct instance *inst, enum sup_event ev)
         return 0;
     case A_EXIT:
         do_exit(inst);
+        return 0;
+    case A_SIGNAL:
+        if (inst->stop_phase != STOP_DRAINING)
+            return 0;
+        end_drain(inst);
+        signal_now(inst);
+        check_tree(inst);
         return 0;
     case A_KILL: {
         size_t n = inst->ops->kill_tree(inst);

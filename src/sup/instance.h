@@ -21,23 +21,24 @@
  * Events: START, STOP, RESTART, DELETE (daemon commands), READY (listen()
  * on a shared socket, READY=1, IPC 'ready'), READY_TIMEOUT, MAIN_EXIT (the
  * main process was reaped), TREE_EMPTY (nothing of the app is left after
- * the main process), KILL_TIMER (kill_timeout passed), RESTART_TIMER.
+ * the main process), DRAINED (the drain is over: done, or drain_timeout
+ * passed), KILL_TIMER (kill_timeout passed), RESTART_TIMER.
  *
  * The table (instance.c, `transitions`), "-" = ignored, "=" = nothing to do
  * (the command returns -EALREADY):
  *
- *             START  STOP   RESTART DELETE READY  RDY_TMO MAIN_EXIT TREE_EMPTY KILL_TMR RST_TMR
- * STOPPED     run*   =      run*    exit   -      -       -         -          -        -
- * LAUNCHING   =      stop>S stop>R+ stop>X online stop>E  crashed   -          -        -
- * ONLINE      =      stop>S stop>R+ stop>X -      -       crashed   -          -        -
- * CLEANING    =      >S     >R+     >X     -      -       -         policy     kill     -
- * STOP>S      >R     =      >R+     >X     -      -       check     STOPPED    kill     -
- * STOP>R      =      >S     =       >X     -      -       check     run        kill     -
- * STOP>X      refuse refuse refuse  =      -      -       check     exit       kill     -
- * STOP>E      >R     >S     >R+     >X     -      -       check     ERRORED    kill     -
- * WAITING     run    STOPPED run+   exit   -      -       -         -          -        run++
- * ERRORED     run*   STOPPED run*   exit   -      -       -         -          -        -
- * EXITED      refuse refuse refuse  =      -      -       -         -          -        -
+ *             START  STOP   RESTART DELETE READY  RDY_TMO MAIN_EXIT TREE_EMPTY DRAINED KILL_TMR RST_TMR
+ * STOPPED     run*   =      run*    exit   -      -       -         -          -       -        -
+ * LAUNCHING   =      stop>S stop>R+ stop>X online stop>E  crashed   -          -       -        -
+ * ONLINE      =      stop>S stop>R+ stop>X -      -       crashed   -          -       -        -
+ * CLEANING    =      >S     >R+     >X     -      -       -         policy     signal  kill     -
+ * STOP>S      >R     =      >R+     >X     -      -       check     STOPPED    signal  kill     -
+ * STOP>R      =      >S     =       >X     -      -       check     run        signal  kill     -
+ * STOP>X      refuse refuse refuse  =      -      -       check     exit       signal  kill     -
+ * STOP>E      >R     >S     >R+     >X     -      -       check     ERRORED    signal  kill     -
+ * WAITING     run    STOPPED run+   exit   -      -       -         -          -       -        run++
+ * ERRORED     run*   STOPPED run*   exit   -      -       -         -          -       -        -
+ * EXITED      refuse refuse refuse  =      -      -       -         -          -       -        -
  *
  *   run: a new run (LAUNCHING, or ONLINE at once with readiness "spawn"
  *   or "serving", proto/spec.h; a failed exec is ERRORED); *: the unstable
@@ -45,8 +46,14 @@
  *   count and backoff reset; a restart of what does not run is a start, not
  *   counted, as in PM2); ++: the crash restart is counted when it happens,
  *   not when the delay starts; stop>S:
- *   stop signal to the whole tree, kill timer, STOP_TO_STOPPED (>R, >X, >E
- *   likewise, or just the new target when already stopping); crashed:
+ *   the stopping state STOP_TO_STOPPED (>R, >X, >E likewise, or just the
+ *   new target when already stopping), whose first sub-phase is the drain
+ *   when the run serves sockets and drain_timeout is set (sup/drain.h: no
+ *   new connections, the accepted ones finish; the drain timer ticks, no
+ *   signal yet), then the stop signal to the whole tree and the kill timer;
+ *   signal: the drain is over, the stop signal goes now with the kill timer
+ *   (nothing when it already went: no drain, or the main process had
+ *   exited); crashed:
  *   CLEANING when leftovers of the tree still run, else policy; policy: the
  *   restart policy (policy.h) picks WAITING, STOPPED or ERRORED; check:
  *   TREE_EMPTY follows when the tree is empty; exit: EXITED at once, or
@@ -72,6 +79,7 @@ struct logger;
 struct inst_spec;
 struct node_ipc;
 struct app_stdin;
+struct drain;
 
 enum sup_state {
     SUP_STOPPED,
@@ -97,6 +105,7 @@ enum sup_event {
     EV_READY_TIMEOUT,
     EV_MAIN_EXIT,
     EV_TREE_EMPTY,
+    EV_DRAINED,
     EV_KILL_TIMER,
     EV_RESTART_TIMER,
     SUP__EVENTS
@@ -121,7 +130,18 @@ struct instance_ops {
     void (*note)(struct instance *inst, const char *line);
     /* Is the run waiting on the sockets it inherited (serve_probe.h)? */
     int (*probe_serving)(struct instance *inst);
+    /* Starts draining the run (sup/drain.h): 1 when there is something to
+     * drain, 0 when not; NULL: never drain. */
+    int (*drain_begin)(struct instance *inst);
+    /* One drain step: 1 while connections remain, 0 when drained. */
+    int (*drain_poll)(struct instance *inst);
+    /* The drain is over (done, timed out, or the run is gone). */
+    void (*drain_end)(struct instance *inst);
 };
+
+/* Where a stopping state is: its first sub-phase drains the run, the
+ * second waits for the tree to exit after the stop signal. */
+enum stop_phase { STOP_NONE, STOP_DRAINING, STOP_SIGNALLED };
 
 extern const struct instance_ops instance_real_ops;
 
@@ -139,6 +159,7 @@ struct instance {
     const char *notify_name; /* NOTIFY_SOCKET for the app, or NULL */
     const char *broker_name; /* DROVER_BROKER for the app, or NULL */
     struct node_ipc *ipc;    /* Node's IPC channel, or NULL */
+    struct drain *drain;     /* what the shim registered, the drain under way (drain.h) */
 
     enum sup_state state;
     pid_t pid; /* main process, 0 when none */
@@ -155,8 +176,10 @@ struct instance {
     int64_t last_exit_at;
     char reason[256]; /* why errored / last notable event */
 
-    int64_t kill_timer, restart_timer, recheck_timer, ready_timer, probe_timer;
+    int64_t kill_timer, restart_timer, recheck_timer, ready_timer, probe_timer, drain_timer;
     int64_t probe_until; /* mono ms: the probe gives up (listen_timeout) */
+    enum stop_phase stop_phase;
+    int64_t drain_until; /* mono ms: drain_timeout passes */
 
     instance_cb on_change;
     instance_cb on_exit; /* delete finished: the supervisor should exit */

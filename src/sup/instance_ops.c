@@ -8,6 +8,7 @@
 #include "spawn/spawn.h"
 #include "sup/app_env.h"
 #include "sup/app_stdin.h"
+#include "sup/drain.h"
 #include "sup/instance.h"
 #include "sup/node_ipc.h"
 #include "sup/serve_probe.h"
@@ -133,6 +134,23 @@ static int real_probe_serving(struct instance *inst)
     return n > 0 && serve_probe(app_tree(inst), inodes, n);
 }
 
+static int real_drain_begin(struct instance *inst)
+{
+    if (!inst->drain || !inst->n_listen_fds)
+        return 0;
+    return drain_begin(inst->drain, inst->listen_fds, *inst->n_listen_fds);
+}
+
+static int real_drain_poll(struct instance *inst)
+{
+    return drain_poll(inst->drain, app_tree(inst));
+}
+
+static void real_drain_end(struct instance *inst)
+{
+    drain_end(inst->drain);
+}
+
 static void real_note(struct instance *inst, const char *line)
 {
     logger_note(inst->logger, LOG_STREAM_ERR, line);
@@ -145,4 +163,7 @@ const struct instance_ops instance_real_ops = {
     .tree_count = real_tree_count,
     .note = real_note,
     .probe_serving = real_probe_serving,
+    .drain_begin = real_drain_begin,
+    .drain_poll = real_drain_poll,
+    .drain_end = real_drain_end,
 };

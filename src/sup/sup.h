@@ -9,6 +9,7 @@
 #include "logs/logger.h"
 #include "proto/spec.h"
 #include "sup/app_stdin.h"
+#include "sup/drain.h"
 #include "sup/instance.h"
 
 struct conn;
@@ -55,6 +56,7 @@ struct sup {
     int broker_fd;
     char broker_name[64];
     struct node_ipc *ipc;
+    struct drain drain; /* drainable processes, the drain under way (drain.h) */
     /* questions to the daemon awaiting an answer */
     struct sup_ask asks[SUP_MAX_ASKS];
     uint64_t next_ask;

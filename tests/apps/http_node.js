@@ -1,6 +1,7 @@
 // Unmodified node HTTP app: knows nothing about drover. Answers with its
 // pid. On SIGINT/SIGTERM it stops accepting and exits once in-flight
-// requests are done (graceful), unless UNGRACEFUL=1. With NEVER_READY_FILE
+// requests are done (graceful), unless UNGRACEFUL=1; with ABRUPT=1 it has
+// no handler at all (node's default: killed at once). With NEVER_READY_FILE
 // set and that file present, it never listens (a broken new version).
 const http = require('http');
 const fs = require('fs');
@@ -30,5 +31,7 @@ function stop(sig) {
   server.close(() => process.exit(0));
   server.closeIdleConnections && server.closeIdleConnections();
 }
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+if (process.env.ABRUPT !== '1') {
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -4,7 +4,7 @@ whole tree's RSS, checked every second)."""
 import os
 import time
 
-from conftest import wait_until
+from conftest import pid_alive, wait_until
 
 WATCH_DELAY_MS = 300
 
@@ -181,4 +181,7 @@ def test_watch_reloads_a_cluster_app(drover, app, tmpdir_path):
     after = wait_until(replaced, timeout=15, what="both instances reloaded")
     assert sorted(p["id"] for p in after) == sorted(before)
     assert all(describe(drover, str(p["id"]))["last_trigger"] == "watch: app.cfg" for p in after)
+    # the old workers drain and exit; then only the new ones answer
+    wait_until(lambda: not any(pid_alive(p["pid"]) for p in before.values()), timeout=15,
+               what="the old workers to exit")
     assert get_pid(port) in {p["pid"] for p in drover.procs()}

@@ -89,6 +89,7 @@ static void full_spec(struct inst_spec *s, struct spec_storage *st)
     for (int i = 0; i < SPEC_MAX_STOP_CODES; i++)
         s->stop_exit_codes[i] = i == 0 ? INT_MIN : i == 1 ? INT_MAX : 100 + i * 3;
     s->n_stop_exit_codes = SPEC_MAX_STOP_CODES;
+    s->drain_timeout_ms = 4321;
     s->kill_signal = 15;
     s->kill_timeout_ms = 7777;
     s->shutdown_with_message = 1;
@@ -157,6 +158,7 @@ static void assert_spec_equal(const struct inst_spec *a, const struct inst_spec 
         assert_int_equal(a->stop_exit_codes[i], b->stop_exit_codes[i]);
     assert_int_equal(a->kill_signal, b->kill_signal);
     assert_int_equal(a->kill_timeout_ms, b->kill_timeout_ms);
+    assert_int_equal(a->drain_timeout_ms, b->drain_timeout_ms);
     assert_int_equal(a->shutdown_with_message, b->shutdown_with_message);
     assert_int_equal(a->restarts, b->restarts);
     assert_int_equal(a->created_at, b->created_at);
@@ -286,6 +288,7 @@ static const char *const spec_scalars[] = {
     "max_restarts",
     "restart_delay_ms",
     "exp_backoff_ms",
+    "drain_timeout_ms",
     "kill_signal",
     "kill_timeout_ms",
     "shutdown_with_message",
@@ -408,7 +411,8 @@ static void test_spec_negative_durations(void **state)
 {
     (void)state;
     static const char *const keys[] = {"kill_timeout_ms",  "listen_timeout_ms", "min_uptime_ms",
-                                       "restart_delay_ms", "exp_backoff_ms",    "log_retain"};
+                                       "restart_delay_ms", "exp_backoff_ms",    "log_retain",
+                                       "drain_timeout_ms"};
     int problems = 0;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *bad;

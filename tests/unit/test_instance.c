@@ -33,6 +33,8 @@ struct fake {
     pid_t next_pid;      /* pids handed out by spawn */
     enum sup_state seen; /* the state on_change saw last */
     char last_note[320];
+    int drain_begins, drain_polls, drain_ends;
+    int drain_pending; /* what drain_poll reports */
 };
 
 static struct fake fake;
@@ -81,6 +83,38 @@ static const struct instance_ops fake_ops = {
     .kill_tree = fake_kill_tree,
     .tree_count = fake_tree_count,
     .note = fake_note,
+};
+
+static int fake_drain_begin(struct instance *inst)
+{
+    (void)inst;
+    fake.drain_begins++;
+    return 1;
+}
+
+static int fake_drain_poll(struct instance *inst)
+{
+    (void)inst;
+    fake.drain_polls++;
+    return fake.drain_pending;
+}
+
+static void fake_drain_end(struct instance *inst)
+{
+    (void)inst;
+    fake.drain_ends++;
+}
+
+/* The same, for a run that has sockets to drain. */
+static const struct instance_ops fake_drain_ops = {
+    .spawn = fake_spawn,
+    .signal_tree = fake_signal_tree,
+    .kill_tree = fake_kill_tree,
+    .tree_count = fake_tree_count,
+    .note = fake_note,
+    .drain_begin = fake_drain_begin,
+    .drain_poll = fake_drain_poll,
+    .drain_end = fake_drain_end,
 };
 
 static void on_change(struct instance *inst, void *data)
@@ -358,6 +392,7 @@ static const struct cell cells[] = {
     IGNORED(SUP_STOPPED, EV_MAIN_EXIT),
     IGNORED(SUP_STOPPED, EV_TREE_EMPTY),
     IGNORED(SUP_STOPPED, EV_KILL_TIMER),
+    IGNORED(SUP_STOPPED, EV_DRAINED),
     IGNORED(SUP_STOPPED, EV_RESTART_TIMER),
 
     /* LAUNCHING */
@@ -373,6 +408,7 @@ static const struct cell cells[] = {
      "crashed (leftovers: CLEANING)"},
     IGNORED(SUP_LAUNCHING, EV_TREE_EMPTY),
     IGNORED(SUP_LAUNCHING, EV_KILL_TIMER),
+    IGNORED(SUP_LAUNCHING, EV_DRAINED),
     IGNORED(SUP_LAUNCHING, EV_RESTART_TIMER),
 
     /* ONLINE */
@@ -388,6 +424,7 @@ static const struct cell cells[] = {
      "crashed (leftovers: CLEANING)"},
     IGNORED(SUP_ONLINE, EV_TREE_EMPTY),
     IGNORED(SUP_ONLINE, EV_KILL_TIMER),
+    IGNORED(SUP_ONLINE, EV_DRAINED),
     IGNORED(SUP_ONLINE, EV_RESTART_TIMER),
 
     /* CLEANING (the main process is gone, one leftover runs) */
@@ -400,6 +437,8 @@ static const struct cell cells[] = {
     IGNORED(SUP_CLEANING, EV_MAIN_EXIT),
     {SUP_CLEANING, EV_TREE_EMPTY, KEEP, OK, SUP_WAITING, 0,       C_POLICY, "policy"},
     {SUP_CLEANING, EV_KILL_TIMER, 1,    OK, SAME,        FX_KILL, C_SAME,   "kill"},
+    /* no drain here (the fakes have none): the signal went already */
+    {SUP_CLEANING, EV_DRAINED, KEEP, OK, SAME, 0, C_SAME, "signal"},
     IGNORED(SUP_CLEANING, EV_RESTART_TIMER),
 
     /* STOP>S (the main process still runs) */
@@ -413,6 +452,8 @@ static const struct cell cells[] = {
     {SUP_STOP_TO_STOPPED, EV_MAIN_EXIT,  0,    OK, SUP_STOPPED, 0, C_SAME, "check (tree empty)"},
     {SUP_STOP_TO_STOPPED, EV_TREE_EMPTY, KEEP, OK, SUP_STOPPED, 0, C_SAME, "STOPPED"},
     {SUP_STOP_TO_STOPPED, EV_KILL_TIMER, 1,    OK, SAME, FX_KILL, C_SAME, "kill"},
+    /* no drain here (the fakes have none): the signal went already */
+    {SUP_STOP_TO_STOPPED, EV_DRAINED, KEEP, OK, SAME, 0, C_SAME, "signal"},
     IGNORED(SUP_STOP_TO_STOPPED, EV_RESTART_TIMER),
 
     /* STOP>R */
@@ -427,6 +468,8 @@ static const struct cell cells[] = {
     {SUP_STOP_TO_RESTART, EV_MAIN_EXIT,  0,    OK, RUN,  FX_SPAWN, C_SAME, "check (tree empty)"},
     {SUP_STOP_TO_RESTART, EV_TREE_EMPTY, KEEP, OK, RUN,  FX_SPAWN, C_SAME, "run"},
     {SUP_STOP_TO_RESTART, EV_KILL_TIMER, 1,    OK, SAME, FX_KILL,  C_SAME, "kill"},
+    /* no drain here (the fakes have none): the signal went already */
+    {SUP_STOP_TO_RESTART, EV_DRAINED, KEEP, OK, SAME, 0, C_SAME, "signal"},
     IGNORED(SUP_STOP_TO_RESTART, EV_RESTART_TIMER),
 
     /* STOP>X */
@@ -440,6 +483,8 @@ static const struct cell cells[] = {
     {SUP_STOP_TO_EXIT, EV_MAIN_EXIT,  0,    OK, SUP_EXITED, FX_EXIT, C_SAME, "check (tree empty)"},
     {SUP_STOP_TO_EXIT, EV_TREE_EMPTY, KEEP, OK, SUP_EXITED, FX_EXIT, C_SAME, "exit"},
     {SUP_STOP_TO_EXIT, EV_KILL_TIMER, 1,    OK, SAME,       FX_KILL, C_SAME, "kill"},
+    /* no drain here (the fakes have none): the signal went already */
+    {SUP_STOP_TO_EXIT, EV_DRAINED, KEEP, OK, SAME, 0, C_SAME, "signal"},
     IGNORED(SUP_STOP_TO_EXIT, EV_RESTART_TIMER),
 
     /* STOP>E (not ready in time; the main process still runs) */
@@ -453,6 +498,8 @@ static const struct cell cells[] = {
     {SUP_STOP_TO_ERRORED, EV_MAIN_EXIT,  0,    OK, SUP_ERRORED, 0, C_SAME, "check (tree empty)"},
     {SUP_STOP_TO_ERRORED, EV_TREE_EMPTY, KEEP, OK, SUP_ERRORED, 0, C_SAME, "ERRORED"},
     {SUP_STOP_TO_ERRORED, EV_KILL_TIMER, 1,    OK, SAME, FX_KILL, C_SAME, "kill"},
+    /* no drain here (the fakes have none): the signal went already */
+    {SUP_STOP_TO_ERRORED, EV_DRAINED, KEEP, OK, SAME, 0, C_SAME, "signal"},
     IGNORED(SUP_STOP_TO_ERRORED, EV_RESTART_TIMER),
 
     /* WAITING (restart timer armed) */
@@ -467,6 +514,7 @@ static const struct cell cells[] = {
     IGNORED(SUP_WAITING, EV_MAIN_EXIT),
     IGNORED(SUP_WAITING, EV_TREE_EMPTY),
     IGNORED(SUP_WAITING, EV_KILL_TIMER),
+    IGNORED(SUP_WAITING, EV_DRAINED),
     {SUP_WAITING, EV_RESTART_TIMER, KEEP, OK, RUN,         FX_SPAWN, C_CRASH, "run++"},
 
     /* ERRORED */
@@ -481,6 +529,7 @@ static const struct cell cells[] = {
     IGNORED(SUP_ERRORED, EV_MAIN_EXIT),
     IGNORED(SUP_ERRORED, EV_TREE_EMPTY),
     IGNORED(SUP_ERRORED, EV_KILL_TIMER),
+    IGNORED(SUP_ERRORED, EV_DRAINED),
     IGNORED(SUP_ERRORED, EV_RESTART_TIMER),
 
     /* EXITED */
@@ -493,6 +542,7 @@ static const struct cell cells[] = {
     IGNORED(SUP_EXITED, EV_MAIN_EXIT),
     IGNORED(SUP_EXITED, EV_TREE_EMPTY),
     IGNORED(SUP_EXITED, EV_KILL_TIMER),
+    IGNORED(SUP_EXITED, EV_DRAINED),
     IGNORED(SUP_EXITED, EV_RESTART_TIMER),
 };
 /* clang-format on */
@@ -852,6 +902,109 @@ static void test_kill_timer_notes(void **state)
     fixture_free(&f);
 }
 
+/* --- the drain sub-phase of the stopping states ---------------------------- */
+
+/* An online run that serves, with drain ops and drain_timeout set. */
+static void drain_fixture(struct fixture *f)
+{
+    fixture_init(f);
+    f->spec.drain_timeout_ms = 5000;
+    instance_init(&f->inst, f->loop, &f->spec, &fake_drain_ops, NULL, -1, -1);
+    f->inst.on_change = on_change;
+    f->inst.on_exit = on_exit_cb;
+    to_online(f);
+    instance_mark_serving(&f->inst);
+    fake_clear_calls();
+}
+
+/* stop>S drains first: no signal, no kill timer, until DRAINED; then the
+ * stop signal and the kill timer, and the drain is over. */
+static void test_drain_comes_before_the_signal(void **state)
+{
+    (void)state;
+    static const enum sup_event stops[] = {EV_STOP, EV_RESTART, EV_DELETE};
+    static const enum sup_state to[] = {SUP_STOP_TO_STOPPED, SUP_STOP_TO_RESTART, SUP_STOP_TO_EXIT};
+    for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+        struct fixture f;
+        drain_fixture(&f);
+        assert_int_equal(fire(&f.inst, stops[i], KEEP), 0);
+        assert_int_equal(f.inst.state, to[i]);
+        assert_int_equal(fake.drain_begins, 1);
+        assert_int_equal(fake.signals, 0);
+        assert_int_equal(f.inst.kill_timer, 0);
+        assert_true(f.inst.drain_timer != 0);
+        assert_int_equal(f.inst.stop_phase, STOP_DRAINING);
+        assert_int_equal(fire(&f.inst, EV_DRAINED, KEEP), 0);
+        assert_int_equal(f.inst.state, to[i]);
+        assert_int_equal(fake.signals, 1);
+        assert_int_equal(fake.drain_ends, 1);
+        assert_true(f.inst.kill_timer != 0);
+        assert_int_equal(f.inst.drain_timer, 0);
+        assert_int_equal(f.inst.stop_phase, STOP_SIGNALLED);
+        /* a second DRAINED (a late tick) changes nothing */
+        assert_int_equal(fire(&f.inst, EV_DRAINED, KEEP), 0);
+        assert_int_equal(fake.signals, 1);
+        fixture_free(&f);
+    }
+}
+
+/* A run that never served, or drain_timeout 0: the signal goes at once. */
+static void test_no_drain_without_serving_or_timeout(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    f.spec.drain_timeout_ms = 5000;
+    instance_init(&f.inst, f.loop, &f.spec, &fake_drain_ops, NULL, -1, -1);
+    to_online(&f);
+    assert_int_equal(fire(&f.inst, EV_STOP, KEEP), 0);
+    assert_int_equal(fake.drain_begins, 0);
+    assert_int_equal(fake.signals, 1);
+    assert_true(f.inst.kill_timer != 0);
+    fixture_free(&f);
+
+    drain_fixture(&f);
+    f.spec.drain_timeout_ms = 0;
+    assert_int_equal(fire(&f.inst, EV_STOP, KEEP), 0);
+    assert_int_equal(fake.drain_begins, 0);
+    assert_int_equal(fake.signals, 1);
+    fixture_free(&f);
+}
+
+/* While draining, another command only changes what comes after; the main
+ * process exiting on its own ends the drain with the stop. */
+static void test_drain_retarget_and_exit(void **state)
+{
+    (void)state;
+    struct fixture f;
+    drain_fixture(&f);
+    assert_int_equal(fire(&f.inst, EV_STOP, KEEP), 0);
+    assert_int_equal(fire(&f.inst, EV_DELETE, KEEP), 0);
+    assert_int_equal(f.inst.state, SUP_STOP_TO_EXIT);
+    assert_int_equal(f.inst.stop_phase, STOP_DRAINING);
+    assert_int_equal(fake.signals, 0);
+    assert_int_equal(fire(&f.inst, EV_MAIN_EXIT, 0), 0);
+    assert_int_equal(f.inst.state, SUP_EXITED);
+    assert_int_equal(fake.drain_ends, 1);
+    assert_int_equal(fake.signals, 0);
+    assert_int_equal(f.inst.drain_timer, 0);
+    assert_int_equal(fake.exits, 1);
+    fixture_free(&f);
+
+    /* leftovers keep the drain going until it is over */
+    drain_fixture(&f);
+    assert_int_equal(fire(&f.inst, EV_RESTART, KEEP), 0);
+    assert_int_equal(fire(&f.inst, EV_MAIN_EXIT, 1), 0);
+    assert_int_equal(f.inst.state, SUP_STOP_TO_RESTART);
+    assert_int_equal(f.inst.stop_phase, STOP_DRAINING);
+    assert_int_equal(fire(&f.inst, EV_DRAINED, KEEP), 0);
+    assert_int_equal(fake.signals, 1);
+    assert_int_equal(fire(&f.inst, EV_TREE_EMPTY, KEEP), 0);
+    assert_int_equal(f.inst.state, SUP_LAUNCHING); /* the new run, until it serves */
+    assert_int_equal(f.inst.stop_phase, STOP_NONE);
+    fixture_free(&f);
+}
+
 /* The status daemons see, per status.h's words. */
 static void test_status_of_states(void **state)
 {
@@ -912,7 +1065,7 @@ static const char *const row_names[SUP__STATES] = {
 
 int main(void)
 {
-    struct CMUnitTest tests[SUP__STATES + 10];
+    struct CMUnitTest tests[SUP__STATES + 16];
     size_t n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_table_is_complete);
     for (int s = 0; s < SUP__STATES; s++)
@@ -926,5 +1079,8 @@ int main(void)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_kill_timer_notes);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_status_of_states);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_names);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_drain_comes_before_the_signal);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_drain_without_serving_or_timeout);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_drain_retarget_and_exit);
     return _cmocka_run_group_tests("instance", tests, n, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* An op with one task of kind per target, run; replies when done. */
 static void act_on_targets(struct daemon *d, struct client *c, json_t *req, enum task_kind kind)
@@ -78,6 +79,12 @@ void cmd_reset(struct daemon *d, struct client *c, json_t *req)
 {
     struct inst **insts;
     size_t n;
+    json_t *targets = json_object_get(req, "targets");
+    if (d->reg.n_insts == 0 && json_array_size(targets) == 1 &&
+        !strcmp(json_string_value(json_array_get(targets, 0)) ?: "", "all")) {
+        reply_processes_now(d, c, NULL); /* PM2: nothing to reset is fine */
+        return;
+    }
     if (targets_resolve_or_reply(d, c, req, &insts, &n) < 0)
         return;
     for (size_t i = 0; i < n; i++) {

@@ -424,6 +424,7 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
     json_t *e;
     json_array_foreach(c->stop_exit_codes, i, e) if (sp.n_stop_exit_codes < SPEC_MAX_STOP_CODES)
         sp.stop_exit_codes[sp.n_stop_exit_codes++] = (int)json_integer_value(e);
+    sp.drain_timeout_ms = c->drain_timeout_ms;
     sp.kill_signal = c->kill_signal;
     sp.kill_timeout_ms = c->kill_timeout_ms;
     sp.shutdown_with_message = c->shutdown_with_message;

@@ -119,8 +119,10 @@ int lifecycle_stop(struct daemon *d, struct inst *inst, char *err, size_t errlen
         return r;
     inst->want_running = 0;
     /* the last instance wanted running is stopping: the port closes (its
-     * supervisor drops its copies on stop, the app's go with it) */
+     * supervisor drops its copies on stop, the app's go with it); a slot's
+     * own socket leaves its reuseport group, so no connection waits on it */
     listeners_release_idle(d, inst->app);
+    listeners_close(inst->app, inst->slot);
     if (!inst->link)
         return 0;
     return suplink_request(inst->link, "stop", NULL, NULL, NULL, NULL);
@@ -156,6 +158,7 @@ void lifecycle_delete(struct daemon *d, struct inst *inst)
     inst->want_running = 0;
     inst->deleting = 1;
     listeners_release_idle(d, inst->app);
+    listeners_close(inst->app, inst->slot);
     if (inst->link && suplink_request(inst->link, "delete", NULL, NULL, NULL, NULL) == 0)
         return;
     if (inst->adopting) {

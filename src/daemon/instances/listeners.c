@@ -1,8 +1,10 @@
 /* listeners.c - the listening sockets of an app. */
 #include "daemon/instances/listeners.h"
 #include "base/fdutil.h"
+#include "base/log.h"
 #include "base/macros.h"
 #include "config/app_config.h"
+#include "daemon/instances/reuseport_prog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +31,10 @@ static int backlog(void)
     return value;
 }
 
+/* One SO_REUSEPORT socket per instance slot (balancing slots or sticky). */
 static int is_slots(const struct app *app)
 {
-    return app->cfg.balancing == BALANCE_SLOTS;
+    return app->cfg.balancing == BALANCE_SLOTS || app->cfg.balancing == BALANCE_STICKY;
 }
 
 static struct listener_set *set_of(struct app *app)
@@ -108,6 +111,42 @@ static int add(struct app *app, const struct listen_addr *a, int v6only, int slo
     }
     s->items[s->n++] = (struct listener){*a, v6only, slot, fd};
     return 0;
+}
+
+/* The program of the reuseport group of every address of a slots or
+ * sticky app (reuseport_prog.h): sticky sized to the app's slot sockets
+ * there, slots the migrate program (once: without the capabilities, it is
+ * not tried again). Called whenever the app's slot sockets change. */
+static void steer(struct app *app)
+{
+    struct listener_set *s = app->listeners;
+    if (!s || !is_slots(app))
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct listener *l = &s->items[i];
+        int first = 1;
+        unsigned n = 0;
+        for (size_t j = 0; j < s->n; j++) {
+            if (s->items[j].slot < 0 || !same_socket(&s->items[j], &l->addr, l->v6only))
+                continue;
+            first &= j >= i;
+            n++;
+        }
+        if (!first || l->slot < 0)
+            continue;
+        if (app->cfg.balancing == BALANCE_STICKY) {
+            int r = reuseport_attach_sticky(l->fd, n);
+            if (r < 0)
+                log_warn_errno(r, "%s: cannot make its port sticky", app->name);
+        } else if (!s->migrate_refused) {
+            int r = reuseport_attach_migrate(l->fd);
+            if (r < 0) {
+                s->migrate_refused = 1;
+                log_debug("%s: no migrate program (%s): net.ipv4.tcp_migrate_req decides",
+                          app->name, strerror(-r));
+            }
+        }
+    }
 }
 
 /* A config address: a bare port means the dual-stack wildcard [::]. */
@@ -235,6 +274,7 @@ int listeners_get(struct daemon *d, struct app *app, const struct listen_addr *a
         snprintf(err, errlen, "too many sockets for one app");
         return r;
     }
+    steer(app);
     *fd = nfd;
     return 1;
 }
@@ -372,6 +412,7 @@ void listeners_close(struct app *app, int slot)
             s->items[k++] = s->items[i];
     }
     s->n = k;
+    steer(app);
     if (slot == -2) {
         free(s->items);
         free(s);

@@ -5,7 +5,9 @@
  * instance; the accept queue belongs to the socket, so a worker that exits
  * never resets queued connections. balancing "slots": one SO_REUSEPORT
  * socket per address per instance slot; a replacement inherits its slot's
- * socket, so load spreads evenly and still nothing is reset.
+ * socket, so load spreads evenly and still nothing is reset. balancing
+ * "sticky": slots, with a program on the group that sends a client address
+ * to the same slot (reuseport_prog.h).
  *
  * Sockets come from the config ("listen", pre-bound at start) or on demand
  * when an app binds a port nobody configured (the preload shim asks its
@@ -44,6 +46,7 @@ struct listener_set {
     struct listener *items;
     size_t n, cap;
     char last_refusal[256]; /* listeners_note_refusal */
+    int migrate_refused;    /* the migrate program could not be loaded (reuseport_prog.h) */
 };
 
 /* Binds the addresses of the app's "listen" option (for every slot in slots
@@ -86,7 +89,8 @@ int listeners_for_slot(const struct app *app, int slot, int *fds, int max, char 
  * fd; a duplicate of a socket already known is closed). */
 void listeners_adopt(struct app *app, int fd, int slot);
 
-/* Closes the sockets of one slot (scale down) or, with slot == -2, all. */
+/* Closes the sockets of one slot (scale down, its instance stopped or
+ * deleted; nothing for a shared socket) or, with slot == -2, all. */
 void listeners_close(struct app *app, int slot);
 
 /* True when the app has any listening socket (its reloads can then be

@@ -31,14 +31,16 @@ enum {
     P_SETTLING,   /* SWAP: the new supervisor's run comes up */
 };
 
-static int64_t settle_budget(const struct inst *in)
-{
-    return in->app->cfg.listen_timeout_ms + in->app->cfg.kill_timeout_ms + GRACE_MS;
-}
-
+/* Stopping a run: its drain, then kill_timeout, then the SIGKILL's effect. */
 static int64_t stop_budget(const struct inst *in)
 {
-    return in->app->cfg.kill_timeout_ms + GRACE_MS;
+    return in->app->cfg.drain_timeout_ms + in->app->cfg.kill_timeout_ms + GRACE_MS;
+}
+
+/* A run stopped (a restart), then the next one ready. */
+static int64_t settle_budget(const struct inst *in)
+{
+    return in->app->cfg.listen_timeout_ms + stop_budget(in);
 }
 
 static void finish(struct task *t, enum task_result r, const char *fmt, ...) PRINTF_LIKE(3, 4);

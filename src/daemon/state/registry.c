@@ -108,6 +108,12 @@ struct app *registry_find_app(const struct registry *r, const char *name)
     return found ? r->by_name[pos] : NULL;
 }
 
+size_t registry_app_pos(const struct registry *r, const struct app *app)
+{
+    int found;
+    return name_pos(r, app->name, &found);
+}
+
 void registry_remove_app(struct registry *r, struct app *app)
 {
     for (size_t i = 0; i < r->n_apps; i++) {

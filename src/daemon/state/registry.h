@@ -28,6 +28,9 @@ int registry_check_new_app(const struct registry *r, const char *name, const cha
 /* Finds an app by name (binary search). */
 struct app *registry_find_app(const struct registry *r, const char *name);
 
+/* The position of app (a registered one) in r->by_name. */
+size_t registry_app_pos(const struct registry *r, const struct app *app);
+
 /* Replaces app's config (takes ownership of config, a normalized object;
  * releases the old one). Use this rather than assigning app->cfg: the app
  * hook sees the app removed then added again, so restart triggers follow

@@ -18,12 +18,14 @@ void stats_sample(struct daemon *d)
         if (in->snap.pid <= 0 || in->snap.sup_pid <= 0) {
             in->cpu_percent = 0;
             in->memory_bytes = 0;
+            in->cpu_ticks = 0;
             in->cpu_sample_ms = 0;
             continue;
         }
         uint64_t rss, ticks;
         proc_table_tree_usage(&t, in->snap.sup_pid, &rss, &ticks);
         in->memory_bytes = rss;
+        in->cpu_ticks = ticks;
         double cpu_s;
         double wall_s;
         if (in->cpu_sample_ms > 0 && ticks >= in->cpu_ticks_prev && now > in->cpu_sample_ms) {

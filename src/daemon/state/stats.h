@@ -7,5 +7,6 @@
 #include "base/procfs.h"
 #include "daemon/daemon.h"
 
-/* Updates cpu_percent and memory_bytes of every running instance. */
+/* Updates cpu_percent, memory_bytes and cpu_ticks of every running
+ * instance. */
 void stats_sample(struct daemon *d);

@@ -39,7 +39,8 @@ static void check_inst(struct daemon *d, const struct proc_table *t, struct inst
     if (!app_limit(in->app, &limit) || !in->link || !in->want_running || in->deleting ||
         in->snap.pid <= 0 || in->snap.sup_pid <= 0 || inst_status(in) != STATUS_ONLINE)
         return;
-    int64_t retry_ms = in->app->cfg.kill_timeout_ms + MEMORY_RETRY_MARGIN_MS;
+    int64_t retry_ms =
+        in->app->cfg.drain_timeout_ms + in->app->cfg.kill_timeout_ms + MEMORY_RETRY_MARGIN_MS;
     if (in->trigger_pid == in->snap.pid && now - in->trigger_pid_ms < retry_ms)
         return;
     proc_table_tree_usage(t, in->snap.sup_pid, &rss, &ticks);

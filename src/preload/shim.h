@@ -1,0 +1,33 @@
+/* shim.h - what the parts of libdrover-preload.so share inside the library
+ * (nothing here is exported to the app: the library is built with hidden
+ * visibility). preload.c intercepts the socket calls, drain.c takes the
+ * process's shared sockets out of service on DRAIN_SIGNAL (proto/drain.h). */
+#pragma once
+
+#include <stddef.h>
+
+#include "base/strbuf.h"
+
+#define MAX_SHARED 64 /* shared sockets one process may hold */
+
+/* Sends one kv request to the supervisor's broker (DROVER_BROKER) and waits
+ * for its reply: *out (malloc'd, the caller frees) and an attached fd in
+ * *fd (or -1). Returns 0, -ENOTCONN when there is no broker, or a negative
+ * errno. */
+int shim_broker_call(struct strbuf *req, char **out, size_t *out_len, int *fd);
+
+/* Remembers fd (and its socket's inode) as holding a shared socket. */
+void shim_mark_shared(int fd);
+
+/* Forgets fd. */
+void shim_unmark_shared(int fd);
+
+/* Copies the shared fds and their inodes (at most max) into fds[], inos[];
+ * returns how many. Async-signal-safe. */
+int shim_shared_fds(int *fds, unsigned long *inos, int max);
+
+/* Makes this process drainable, once: installs the DRAIN_SIGNAL handler
+ * when the signal's disposition is SIG_DFL (never over the app's own) and
+ * registers with the broker; a child forked later registers too. Call
+ * after the process got a shared socket. */
+void shim_drain_arm(void);
