@@ -179,13 +179,14 @@ run_bg() {
 # runs "$@" as root inside the root, in the checkout, with a clean login-like
 # environment and no stdin, in the check's cgroup when there is one. The
 # arguments go through as argv: nothing is interpolated into a shell string.
+extra_ca="" # set with the mounts below
 in_root() {
     (
         if [ -n "$cgroup" ]; then echo "$BASHPID" >"$cgroup/cgroup.procs"; fi
         # shellcheck disable=SC2016 # "$1" and "$@" are the inner sh's argv
         exec chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/sh \
             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-            TERM="${TERM:-dumb}" \
+            TERM="${TERM:-dumb}" ${extra_ca:+NODE_EXTRA_CA_CERTS=$extra_ca} \
             /bin/sh -c 'cd "$1" && shift && exec "$@"' check-fresh "$src_in_root" "$@" </dev/null
     )
 }
@@ -341,6 +342,14 @@ mkdir -m 1777 "$root/run/lock"
 mnt /var/cache/apt/archives --bind "$cache/apt-archives"
 rm -f "$root/etc/resolv.conf"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# like resolv.conf, the machine's network: a certificate authority this
+# machine adds for its HTTPS egress (NODE_EXTRA_CA_CERTS) is one npm in the
+# root needs too (the npm test peers); a root of its own would have its own
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
+    extra_ca=/etc/ssl/check-fresh-extra-ca.crt
+    mkdir -p "$root/etc/ssl"
+    cp -L "$NODE_EXTRA_CA_CERTS" "$root$extra_ca"
+fi
 # every installed Debian machine (and container) has a localhost entry
 if ! grep -qs '^127\.0\.0\.1[[:space:]].*localhost' "$root/etc/hosts"; then
     printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >>"$root/etc/hosts"
