@@ -342,13 +342,22 @@ mkdir -m 1777 "$root/run/lock"
 mnt /var/cache/apt/archives --bind "$cache/apt-archives"
 rm -f "$root/etc/resolv.conf"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-# like resolv.conf, the machine's network: a certificate authority this
-# machine adds for its HTTPS egress (NODE_EXTRA_CA_CERTS) is one npm in the
-# root needs too (the npm test peers); a root of its own would have its own
+# like resolv.conf, the machine's network: the certificate authorities this
+# machine's admin added (/usr/local/share/ca-certificates, or the file in
+# NODE_EXTRA_CA_CERTS), e.g. for an HTTPS egress proxy, are what npm in the
+# root needs too to fetch the npm test peers
+extra_ca=/etc/ssl/check-fresh-extra-ca.crt
+mkdir -p "$root/etc/ssl"
+: >"$root$extra_ca"
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
-    extra_ca=/etc/ssl/check-fresh-extra-ca.crt
-    mkdir -p "$root/etc/ssl"
-    cp -L "$NODE_EXTRA_CA_CERTS" "$root$extra_ca"
+    cat "$NODE_EXTRA_CA_CERTS" >>"$root$extra_ca"
+fi
+for crt in /usr/local/share/ca-certificates/*.crt /usr/local/share/ca-certificates/*/*.crt; do
+    if [ -r "$crt" ]; then cat "$crt" >>"$root$extra_ca"; fi
+done
+if [ ! -s "$root$extra_ca" ]; then
+    rm -f "$root$extra_ca"
+    extra_ca=""
 fi
 # every installed Debian machine (and container) has a localhost entry
 if ! grep -qs '^127\.0\.0\.1[[:space:]].*localhost' "$root/etc/hosts"; then
