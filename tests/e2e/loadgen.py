@@ -163,14 +163,12 @@ def read_to_end(s):
     return data
 
 
-def ask(port, host="127.0.0.1", timeout=5.0, source=None, sent=None):
+def ask(port, host="127.0.0.1", timeout=5.0, source=None):
     """One GET on a new connection (from address source, if given); the
-    whole answer. sent(), if given, is called once the request is out."""
+    whole answer."""
     s = socket.create_connection((host, port), timeout=timeout,
                                  source_address=(source, 0) if source else None)
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    if sent:
-        sent()
     return read_to_end(s)
 
 

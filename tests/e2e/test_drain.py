@@ -3,6 +3,7 @@ gets its stop signal (reload, scale down, stop) it takes no new connection
 and the requests it accepted finish, so an app that dies at once on SIGINT
 (node's default: ABRUPT=1 installs no handler) loses nothing. Real node
 workers, real load on loopback, bounded in time and count."""
+import os
 import socket
 import time
 
@@ -85,8 +86,32 @@ def test_abrupt_app_scale_down_and_stop_under_load(drover, app):
 
 
 def ask_slow(port, box):
-    """A request whose answer goes to box["answer"]; box["sent"] once sent."""
-    box["answer"] = ask(port, timeout=20, sent=lambda: box.setdefault("sent", time.monotonic()))
+    """A request whose answer goes to box["answer"]."""
+    box["answer"] = ask(port, timeout=20)
+
+
+def holds_connection(pid, port):
+    """True when process pid holds an established TCP connection on local
+    port (it accepted a client): its socket inodes against /proc/net/tcp*."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    except OSError:
+        return False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port and \
+                        cols[9] in inodes:
+                    return True
+    return False
 
 
 def test_request_in_flight_finishes_before_the_stop_signal(drover, app):
@@ -100,8 +125,7 @@ def test_request_in_flight_finishes_before_the_stop_signal(drover, app):
     box = {}
     t = threading.Thread(target=ask_slow, args=(port, box))
     t.start()
-    wait_until(lambda: "sent" in box, 5, what="the request to be sent")
-    time.sleep(0.2)  # the old worker has accepted it
+    wait_until(lambda: holds_connection(old, port), 5, what="the old worker to accept it")
     drover.run("restart", "slow")
     t.join(30)
     head, _, body = box["answer"].partition(b"\r\n\r\n")
@@ -119,7 +143,7 @@ def test_drain_timeout_bounds_the_wait(drover, app):
     old = drover.wait_status("stuck", "online")["pid"]
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never ends its headers
-    time.sleep(0.2)
+    wait_until(lambda: holds_connection(old, port), 5, what="the worker to accept it")
     t0 = time.monotonic()
     drover.run("restart", "stuck")
     took = time.monotonic() - t0
@@ -137,12 +161,11 @@ def test_drain_timeout_zero_signals_at_once(drover, app):
     port = free_port()
     drover.run("start", app("http_node.js"), "-i", "1", "--name", "nodrain", "--env", f"PORT={port}",
                "--env", "ABRUPT=1", "--env", "DELAY_MS=3000", "--drain-timeout", "0")
-    drover.wait_status("nodrain", "online")
+    old = drover.wait_status("nodrain", "online")["pid"]
     box = {}
     t = threading.Thread(target=ask_slow, args=(port, box))
     t.start()
-    wait_until(lambda: "sent" in box, 5, what="the request to be sent")
-    time.sleep(0.2)
+    wait_until(lambda: holds_connection(old, port), 5, what="the worker to accept it")
     drover.run("restart", "nodrain")
     t.join(30)
     assert not box["answer"].startswith(b"HTTP/1.1 200")
