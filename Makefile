@@ -5,6 +5,8 @@
 #   make bench    run the benchmarks against PM2, node cluster, nginx, HAProxy
 #   make fuzz     run every libFuzzer target (tests/fuzz) FUZZ_SECONDS (60) s each
 #   make check-fresh  prove `make run` and `make test` on a clean Debian 12 root
+#   make test-containers  the examples/docker and examples/kubernetes images, compose,
+#                 swarm and manifests on a private dockerd (tests/containers)
 #   make install  install under PREFIX (default /usr/local)
 #   make deb      build drover_<version>_<arch>.deb (debian/) in a clean copy, into build-deb/
 #   make check-deb    make deb, then lintian, the file list and the installed-layout test on it
@@ -30,7 +32,7 @@ E2E_ASAN = tests/e2e/test_foundation.py tests/e2e/test_daemon_survival.py tests/
 	tests/e2e/test_drain.py
 
 .PHONY: all build build-tests deps run test test-unit test-asan test-valgrind test-e2e test-e2e-asan \
-	bench bench-smoke check-fresh fuzz install deb check-deb npm check-npm format clean
+	bench bench-smoke check-fresh test-containers fuzz install deb check-deb npm check-npm format clean
 
 all: build
 
@@ -96,6 +98,12 @@ bench:
 
 bench-smoke: build
 	@if [ -x bench/run.sh ]; then bench/run.sh --smoke; fi
+
+# the container examples on real engines: a private dockerd (never the
+# system's), a local Debian base image, compose, swarm, kustomize; cleans up
+# every container, image, bridge and iptables rule it made
+test-containers:
+	PYTEST="$(PYTEST)" scripts/test-containers.sh
 
 # libFuzzer (clang) on every parser of outside input; new inputs and crashes go
 # to $(FUZZ_BUILD)/fuzz-work, never into the seed corpus tests/fuzz/corpus

@@ -43,11 +43,16 @@ from lib.ctx import FULL, SMOKE, Ctx, which  # noqa: E402
 from lib.procs import Procs  # noqa: E402
 from lib.report import Doc  # noqa: E402
 from sections import (balancing, cli, cluster, logging, memory, notes, recovery,  # noqa: E402
-                      reload, scale)
+                      reload, scale, stats)
 
 SECTIONS = [("memory", memory), ("cli", cli), ("cluster", cluster), ("reload", reload),
             ("recovery", recovery), ("logging", logging), ("scale", scale),
-            ("balancing", balancing)]
+            ("balancing", balancing), ("stats", stats)]
+
+# a section may bring its own profile values (FULL/SMOKE dicts), so --set works for them
+for _name, _mod in SECTIONS:
+    FULL.update(getattr(_mod, "FULL", {}))
+    SMOKE.update(getattr(_mod, "SMOKE", {}))
 
 
 class Plots:
@@ -154,7 +159,14 @@ kill -9 <pid of the app>
 # 6
 node bench/apps/logger.js {c['log_lines']} 1|512 > file
 build/drover start bench/apps/logger.js --name logger --no-autorestart -o file -e file.err -- {c['log_lines']} 1|512
-$pm2 start bench/apps/logger.js --name logger --no-autorestart -o file -e file.err -- {c['log_lines']} 1|512"""
+$pm2 start bench/apps/logger.js --name logger --no-autorestart -o file -e file.err -- {c['log_lines']} 1|512
+# 9: the app twice in one daemon, counting on and off; wrk -t2 -c{c.get('stats_wrk_conns', 32)} [-H 'Connection: close']
+build/drover start bench/apps/hello.js --name on -i 2 --port $PORT --balancing shared
+build/drover start bench/apps/hello.js --name off -i 2 --port $PORT2 --balancing shared --env DROVER_CONN_STATS=0
+#   watching, DROVER_HTTP=127.0.0.1:$HTTP in the daemon's environment, apps.json as in 1:
+curl -sN http://127.0.0.1:$HTTP/events      # (a Python client)
+tmux new-session -d -x 80 -y 24 'build/drover monit'
+while sleep 1; do build/drover ls; done     # and: $pm2 ls"""
 
 
 def render(ctx, results, out_dir, started, duration, plots_on=True):

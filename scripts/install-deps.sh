@@ -27,8 +27,12 @@ test_pkgs="$test_pkgs tmux"
 # prometheus: tests/e2e/test_http.py checks /metrics with promtool and scrapes it with a real server
 test_pkgs="$test_pkgs prometheus"
 # npm: the npm test peers of tests/node/package.json (socket.io for
-# tests/e2e/test_balancing.py), installed into tests/node/node_modules
+# tests/e2e/test_balancing.py, puppeteer-core for tests/e2e/test_dashboard.py),
+# installed into tests/node/node_modules
 test_pkgs="$test_pkgs npm"
+# chromium: tests/e2e/test_dashboard.py opens the web dashboard in headless
+# Chromium (driven by puppeteer-core, which downloads no browser of its own)
+test_pkgs="$test_pkgs chromium"
 # make deb, make check-deb: debian/control's Build-Depends, dpkg-buildpackage, lintian
 deb_pkgs="debhelper dpkg-dev fakeroot lintian man-db libncurses-dev"
 # make npm, make check-npm: npm pack, npm install -g
@@ -57,7 +61,8 @@ done
 npm_peers() {
     case "${1:-build}" in test | bench) ;; *) return 0 ;; esac
     dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
-    [ -d "$dir/node_modules/socket.io" ] && [ -d "$dir/node_modules/socket.io-client" ] && return 0
+    [ -d "$dir/node_modules/socket.io" ] && [ -d "$dir/node_modules/socket.io-client" ] &&
+        [ -d "$dir/node_modules/puppeteer-core" ] && return 0
     echo "installing the npm test peers into $dir/node_modules"
     npm install --prefix "$dir" --no-audit --no-fund --no-package-lock --loglevel=error
 }

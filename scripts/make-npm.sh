@@ -20,9 +20,10 @@ tmp=$(mktemp -d /tmp/drover-npm.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 stage=$tmp/drover
 mkdir "$stage"
-# what the build reads: no tests, benchmarks or packaging of other kinds
+# what the build reads (scripts/embed_assets.py: the dashboard's assets at
+# build time): no tests, benchmarks or packaging of other kinds
 git ls-files -z --cached --others --exclude-standard -- README.md meson.build meson_options.txt \
-    src man completion examples ':(glob)docs/*.md' |
+    src man completion examples ':(glob)docs/*.md' scripts/embed_assets.py |
     while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
     tar --null -T - -cf - | tar -xf - -C "$stage"
 mkdir "$stage/npm" "$stage/bin"

@@ -70,6 +70,7 @@ static int parse_stat(const char *text, pid_t pid, struct proc_stat *out)
     out->pgid = (pid_t)f[5];
     out->cpu_ticks = f[14] + f[15];
     out->start_time = f[22];
+    out->threads = (uint32_t)f[20];
     out->rss_bytes = f[24] * (uint64_t)page_size();
     return 0;
 }
@@ -137,6 +138,91 @@ int proc_table_load(struct proc_table *t)
         t->procs[t->n++] = st;
     }
     closedir(d);
+    qsort(t->procs, t->n, sizeof(t->procs[0]), by_ppid);
+    return 0;
+}
+
+static int table_add(struct proc_table *t, size_t *cap, const struct proc_stat *st)
+{
+    if (t->n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        struct proc_stat *np = realloc(t->procs, ncap * sizeof(*np));
+        if (!np)
+            return -ENOMEM;
+        t->procs = np;
+        *cap = ncap;
+    }
+    t->procs[t->n++] = *st;
+    return 0;
+}
+
+#define CHILDREN_MAX_BYTES 65536 /* about 9,000 children of one thread */
+
+/* Reads the children of one task of pid and adds each (its stat) to t. */
+static int add_children_of_task(struct proc_table *t, size_t *cap, pid_t pid, pid_t tid)
+{
+    char path[96];
+    static char buf[CHILDREN_MAX_BYTES + 1];
+    snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)pid, (long)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* gone */
+    size_t len = 0;
+    ssize_t n;
+    while (len < CHILDREN_MAX_BYTES && (n = read(fd, buf + len, CHILDREN_MAX_BYTES - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    buf[len] = '\0';
+    for (char *p = buf, *end; *p; p = end) {
+        long child = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        struct proc_stat st;
+        if (child > 0 && proc_read_stat((pid_t)child, &st) == 0 && table_add(t, cap, &st) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Adds the children of every task of pid (threads: its thread count). */
+static int add_children(struct proc_table *t, size_t *cap, pid_t pid, uint32_t threads)
+{
+    if (threads <= 1)
+        return add_children_of_task(t, cap, pid, pid);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    int r = 0;
+    while (r == 0 && (de = readdir(d)))
+        if (isdigit((unsigned char)de->d_name[0]))
+            r = add_children_of_task(t, cap, pid, (pid_t)atol(de->d_name));
+    closedir(d);
+    return r;
+}
+
+int proc_table_load_trees(struct proc_table *t, const pid_t *roots, size_t n)
+{
+    char self[64];
+    snprintf(self, sizeof(self), "/proc/self/task/%ld/children", (long)getpid());
+    if (access(self, R_OK) < 0)
+        return proc_table_load(t);
+    t->procs = NULL;
+    t->n = 0;
+    size_t cap = 0;
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++)
+        if (roots[i] > 0)
+            r = add_children(t, &cap, roots[i], 1);
+    /* t grows behind the cursor: each process added is expanded in turn */
+    for (size_t k = 0; k < t->n && r == 0; k++)
+        r = add_children(t, &cap, t->procs[k].pid, t->procs[k].threads);
+    if (r < 0) {
+        proc_table_free(t);
+        return r;
+    }
     qsort(t->procs, t->n, sizeof(t->procs[0]), by_ppid);
     return 0;
 }

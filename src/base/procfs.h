@@ -17,6 +17,7 @@ struct proc_stat {
     uint64_t cpu_ticks;  /* utime + stime, in clock ticks */
     uint64_t start_time; /* clock ticks since boot */
     uint64_t rss_bytes;
+    uint32_t threads; /* num_threads */
 };
 
 /* Reads /proc/<pid>/stat. Returns -ENOENT when the process is gone. */
@@ -37,6 +38,15 @@ struct proc_table {
 /* Loads a snapshot of /proc. Returns 0 or a negative errno; processes that
  * vanish while reading are skipped. Free with proc_table_free. */
 int proc_table_load(struct proc_table *t);
+
+/* Loads only the descendants of roots[0..n) (not the roots themselves),
+ * found by following /proc/<pid>/task/<tid>/children from each root: the
+ * cost follows the size of the trees, not the machine's process count.
+ * Each root must be single-threaded (only its own task is read). A child
+ * forked between two reads may be missed until the next load. Falls back
+ * to proc_table_load where the kernel has no children files. Returns 0 or
+ * a negative errno. Free with proc_table_free. */
+int proc_table_load_trees(struct proc_table *t, const pid_t *roots, size_t n);
 void proc_table_free(struct proc_table *t);
 
 /* Calls visit for every descendant of root (breadth first, root itself

@@ -107,6 +107,12 @@ int cmd_init(struct cli *c);
  * (else one line and exit 1); returns 0 after q or ^C. */
 int cmd_monit(struct cli *c);
 
+/* dashboard|dash (cmd_dashboard.c): prints the URL of the daemon's web
+ * dashboard with its token (the daemon starts serving HTTP on --address,
+ * 127.0.0.1:9615 by default, when it does not yet); --open runs xdg-open on
+ * it. Returns 0, 1 on an error, 2 on a usage error. */
+int cmd_dashboard(struct cli *c);
+
 /* More of PM2's verbs (cmd_admin.c): usage examples, reloadLogs quietly. */
 int cmd_examples(struct cli *c);
 int cmd_reload_logs_silently(struct cli *c);

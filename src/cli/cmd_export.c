@@ -1,5 +1,5 @@
 /* cmd_export.c - `drover export nginx|haproxy <app> [--hosts h1,h2,...]
- * [--agent-port N] [--check-path /path]`: the balancer's block for an app
+ * [--agent-port N] [--check-path /path] [--keepalive N]`: the balancer's block for an app
  * that runs on several hosts, each host running its own drover with the
  * same app (one address
  * per host and port: drover spreads the connections among the instances
@@ -99,7 +99,13 @@ static int build_targets(const char *hosts, const struct listen_addr *ports, int
     return n;
 }
 
-static void print_nginx(const char *app, const struct export_target *t, int n)
+/* keepalive: the size of nginx's pool of idle upstream connections, 0 for
+ * none. Off by default: a drain closes a worker's idle keep-alive
+ * connections, and nginx, which reuses one at that moment, retries the
+ * request elsewhere but counts the close against max_fails: a rolling
+ * reload of every host within fail_timeout then leaves no live server
+ * (502). Measured in tests/containers/test_multihost_netns.py. */
+static void print_nginx(const char *app, const struct export_target *t, int n, int keepalive)
 {
     char name[128];
     ident(app, name, sizeof(name));
@@ -112,16 +118,21 @@ static void print_nginx(const char *app, const struct export_target *t, int n)
     printf("upstream %s {\n    least_conn;\n", name);
     for (int i = 0; i < n; i++)
         printf("    server %s:%u max_fails=1 fail_timeout=5s;\n", t[i].host, t[i].port);
-    printf("    keepalive 32;\n}\n");
-    printf("# in a server block:\n"
+    if (keepalive)
+        printf("    # a drain closes idle pooled connections: nginx retries, but counts\n"
+               "    # each as a failure (max_fails); reload hosts more than fail_timeout apart\n"
+               "    keepalive %d;\n",
+               keepalive);
+    printf("}\n# in a server block:\n"
            "#     location / {\n"
-           "#         proxy_pass http://%s;\n"
-           "#         proxy_http_version 1.1;\n"
-           "#         proxy_set_header Connection \"\";\n"
-           "#         proxy_connect_timeout 1s;\n"
-           "#         proxy_next_upstream error timeout;\n"
-           "#     }\n",
+           "#         proxy_pass http://%s;\n",
            name);
+    if (keepalive)
+        printf("#         proxy_http_version 1.1;\n"
+               "#         proxy_set_header Connection \"\";\n");
+    printf("#         proxy_connect_timeout 1s;\n"
+           "#         proxy_next_upstream error timeout;\n"
+           "#     }\n");
 }
 
 static void print_haproxy(const char *app, const struct export_target *t, int n, int agent_port,
@@ -161,7 +172,7 @@ static void print_haproxy(const char *app, const struct export_target *t, int n,
 int cmd_export(struct cli *c)
 {
     const char *kind = NULL, *app = NULL, *hosts = NULL, *check_path = NULL;
-    int64_t agent_port = 0;
+    int64_t agent_port = 0, keepalive = 0;
     for (int i = 0; i < c->argc; i++) {
         const char *a = c->argv[i], *v = NULL;
         int t;
@@ -171,6 +182,9 @@ int cmd_export(struct cli *c)
         } else if ((t = flag_value(c->argc, c->argv, &i, "--agent-port", &v)) != 0) {
             if (t < 0 || parse_int64(v, 1, 65535, &agent_port) < 0)
                 return cli_usage("--agent-port needs a port");
+        } else if ((t = flag_value(c->argc, c->argv, &i, "--keepalive", &v)) != 0) {
+            if (t < 0 || parse_int64(v, 0, 10000, &keepalive) < 0)
+                return cli_usage("--keepalive needs a number of connections (0-10000)");
         } else if ((t = flag_value(c->argc, c->argv, &i, "--check-path", &check_path)) != 0) {
             if (t < 0 || check_path[0] != '/' || strpbrk(check_path, " \t\r\n\"#"))
                 return cli_usage("--check-path needs an HTTP path: /healthz");
@@ -186,7 +200,7 @@ int cmd_export(struct cli *c)
     }
     if (!kind || !app || (strcmp(kind, "nginx") && strcmp(kind, "haproxy")))
         return cli_usage("usage: drover export nginx|haproxy <app> [--hosts h1,h2,...] "
-                         "[--agent-port N] [--check-path /path]");
+                         "[--agent-port N] [--check-path /path] [--keepalive N]");
     json_t *reply = client_call(c, json_pack("{s:s}", "cmd", "list"));
     if (!reply)
         return 1;
@@ -215,7 +229,7 @@ int cmd_export(struct cli *c)
                     "each host's address is that one\n",
                     app, ports[k].host);
     if (r == 0 && !strcmp(kind, "nginx"))
-        print_nginx(app, t, n);
+        print_nginx(app, t, n, (int)keepalive);
     else if (r == 0)
         print_haproxy(app, t, n, (int)agent_port, check_path);
     free(t);

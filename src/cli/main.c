@@ -49,6 +49,8 @@ const struct cli_verb cli_verbs[] = {
     {"log", cmd_logs},
     {"monit", cmd_monit},
     {"imonit", cmd_monit},
+    {"dashboard", cmd_dashboard},
+    {"dash", cmd_dashboard},
     {"reload", cmd_reload_any},
     {"gracefulReload", cmd_reload_any},
     {"scale", cmd_scale},

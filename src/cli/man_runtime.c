@@ -20,7 +20,14 @@ static const char *const runtime_description =
     "apps, which never stopped.\n"
     ".PP\n"
     "The drover CLI works alongside it (`docker exec <container> drover ls`, `reload`, "
-    "`logs`).\n";
+    "`logs`).\n"
+    ".PP\n"
+    "With --http [addr:]port, its daemon serves HTTP there (as DROVER_HTTP does for any "
+    "daemon; the apps do not inherit the variable): GET /livez and /readyz answer 200 or 503 "
+    "with the rule of `drover probe live` and `drover probe ready` (readiness is 503 from the "
+    "stop signal on, through the shutdown delay), /readyz/<app> for one app, and /metrics in "
+    "the Prometheus text format. A bare port listens on 127.0.0.1; a Kubernetes httpGet probe "
+    "needs 0.0.0.0:port. An address the daemon cannot bind is logged and HTTP is not served.\n";
 
 static const char *const runtime_tail =
     ".SH EXIT STATUS\n"

@@ -11,6 +11,29 @@ static json_t *get_or_null(json_t *o, const char *k)
     return v ? json_incref(v) : json_null();
 }
 
+/* PM2 keeps an app's custom metrics (pmx/@pm2/io) in axm_monitor, as
+ * {"name": {"value": v, "unit": u}}: drover's connection figures go there,
+ * where PM2 tools (pm2 describe, dashboards reading jlist) show them. */
+static json_t *axm_monitor(json_t *conns)
+{
+    json_t *m = json_object();
+    if (!json_is_object(conns))
+        return m;
+    json_t *open = json_object_get(conns, "open"), *acc = json_object_get(conns, "accepted");
+    if (json_is_integer(open))
+        json_object_set_new(m, "Open connections",
+                            json_pack("{s:O, s:s}", "value", open, "unit", "connections"));
+    if (json_is_integer(acc)) {
+        json_object_set_new(m, "Accepted connections",
+                            json_pack("{s:O, s:s}", "value", acc, "unit", "connections"));
+        json_object_set_new(m, "Accepts/sec",
+                            json_pack("{s:f, s:s}", "value",
+                                      json_number_value(json_object_get(conns, "accept_rate")),
+                                      "unit", "conn/s"));
+    }
+    return m;
+}
+
 json_t *pm2_shape_process(json_t *p)
 {
     json_t *config = json_object_get(p, "config");
@@ -100,6 +123,7 @@ json_t *pm2_shape_process(json_t *p)
     json_object_set_new(pm2_env, "drover_reason", get_or_null(p, "reason"));
     json_object_set_new(pm2_env, "drover_log_dropped_bytes", get_or_null(p, "log_dropped"));
     json_object_set_new(pm2_env, "drover_supervisor_pid", get_or_null(p, "sup_pid"));
+    json_object_set_new(pm2_env, "axm_monitor", axm_monitor(json_object_get(p, "connections")));
 
     json_t *out = json_object();
     json_object_set_new(out, "pid", json_integer(pid));

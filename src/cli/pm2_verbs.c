@@ -12,9 +12,6 @@
 #define CLOUD_NOTE                                                                                 \
     "drover has no PM2.io (PM2 Plus) agent: use `drover ls`, `drover describe <app>` and "         \
     "`drover logs`, or your own monitoring"
-#define MONITOR_NOTE                                                                               \
-    "no web dashboard yet: `drover monit` is the terminal one, `drover ls` shows CPU, memory and " \
-    "restarts"
 #define HOST_NOTE "no host metrics agent: use the system's own monitoring (top, node_exporter, ...)"
 #define GIT_NOTE "no git versioning of apps: update the code with git, then `drover reload <app>`"
 
@@ -52,7 +49,9 @@ const struct pm2_verb pm2_verbs[] = {
      "processes with CPU, memory, restarts and sparklines, the selected app's logs; keys "
      "restart, reload, scale, stop, start and describe (`?` lists them)"},
     {"imonit", PM2_VERB_SAME, "the same as `monit`"},
-    {"dashboard|dash", PM2_VERB_NOT_YET, MONITOR_NOTE},
+    {"dashboard|dash", PM2_VERB_SAME,
+     "a web dashboard served by the daemon (PM2's is a terminal one, as `drover monit`): prints "
+     "its URL with a token; live CPU and memory charts, describe, logs and actions"},
     {"sysmonit", PM2_VERB_NOT_COVERED, HOST_NOTE},
     {"slist|sysinfos", PM2_VERB_NOT_COVERED, HOST_NOTE},
     {"report", PM2_VERB_NOT_COVERED,

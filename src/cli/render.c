@@ -235,6 +235,15 @@ void render_describe(const struct cli *c, json_t *p)
     format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")), buf,
                        sizeof(buf));
     kv("memory (whole tree)", "%s", buf);
+    json_t *conns = json_object_get(p, "connections");
+    if (json_is_object(conns)) {
+        json_t *open = json_object_get(conns, "open"), *acc = json_object_get(conns, "accepted");
+        if (json_is_integer(open))
+            kv("connections open", "%lld", (long long)json_integer_value(open));
+        if (json_is_integer(acc))
+            kv("connections accepted", "%lld (%.1f/s)", (long long)json_integer_value(acc),
+               json_number_value(json_object_get(conns, "accept_rate")));
+    }
     if (json_string_value(json_object_get(p, "cgroup")))
         kv("cgroup", "%s", s_or(p, "cgroup", ""));
     const char *ns = json_string_value(json_object_get(p, "notify_status"));

@@ -78,6 +78,11 @@ const struct verb_doc verb_docs[] = {
      "The full-screen terminal monitor: every process with CPU, memory, restarts and "
      "sparklines, the selected app's logs, and keys for the actions (? lists them).",
      0, NULL, NULL},
+    {LISTINGS, "dashboard|dash", "[--address addr] [--open]",
+     "Prints the URL of the web dashboard, with its token: live CPU and memory charts, "
+     "describe, log tail and actions in a browser. The daemon serves it on DROVER_HTTP, or "
+     "starts serving on --address (127.0.0.1:9615 by default); --open runs xdg-open.",
+     0, NULL, "--address= --open"},
     {LOGS, "logs|log",
      "[target] [--lines N] [--nostream] [--out|--err] [--raw] [--json|--format] "
      "[--timestamp [format]] [--highlight text]",
@@ -135,11 +140,11 @@ const struct verb_doc verb_docs[] = {
      "HAProxy agent answers drain, so balancers stop sending them work; --wait then waits (a "
      "preStop hook), --off removes the marks.",
      VERB_ARG_TARGETS, NULL, "--wait= --off"},
-    {CLUSTER, "export", "nginx|haproxy <app> [--hosts h1,h2,...] [--agent-port N] [--check-path p]",
-     "Prints an nginx upstream (least_conn, keepalive) or an HAProxy backend (HTTP check with "
-     "--check-path, drover-runtime's agent with --agent-port) for an app that runs on several "
-     "hosts, from its listen addresses.",
-     VERB_ARG_TARGETS, "nginx haproxy", "--hosts= --agent-port= --check-path="},
+    {CLUSTER, "export", "nginx|haproxy <app> [--hosts h1,h2,...] [--agent-port N] [--check-path p] [--keepalive N]",
+     "Prints an nginx upstream (least_conn; a keepalive pool with --keepalive) or an HAProxy "
+     "backend (HTTP check with --check-path, drover-runtime's agent with --agent-port) for an app "
+     "that runs on several hosts, from its listen addresses.",
+     VERB_ARG_TARGETS, "nginx haproxy", "--hosts= --agent-port= --check-path= --keepalive="},
 };
 /* clang-format on */
 

@@ -85,6 +85,15 @@ static int check_semantics(struct ctx *c, json_t *o)
     if (cfg.port < 0 || cfg.port > 65535) /* 0: no port (the default) */
         r = option_error(c->err, c->errlen, c->app, "port", "%lld is not a TCP port",
                          (long long)cfg.port);
+    else if (cfg.metrics_port < 0 || cfg.metrics_port + cfg.max_instances - 1 > 65535)
+        r = option_error(c->err, c->errlen, c->app, "metrics_port",
+                         "%lld is not a TCP port (with one port per instance up to max_instances)",
+                         (long long)cfg.metrics_port);
+    else if (cfg.metrics_path &&
+             (cfg.metrics_path[0] != '/' || strpbrk(cfg.metrics_path, " \t\r\n") ||
+              strlen(cfg.metrics_path) > 1024))
+        r = option_error(c->err, c->errlen, c->app, "metrics_path",
+                         "must be an HTTP path such as /metrics");
     else if (cfg.max_restarts < 0)
         r = option_error(c->err, c->errlen, c->app, "max_restarts", "must not be negative");
     else if (cfg.retain < 0)

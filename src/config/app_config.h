@@ -39,7 +39,9 @@ struct app_config {
     int exec_mode; /* enum exec_mode */
     json_t *listen;
     int64_t port;
-    int balancing; /* enum balancing */
+    int64_t metrics_port;     /* the app's own metrics: instance k on metrics_port + k; 0 none */
+    const char *metrics_path; /* "/metrics" */
+    int balancing;            /* enum balancing */
     const char *instance_var, *increment_var;
     const char *user, *uid, *gid;
     /* readiness */

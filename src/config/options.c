@@ -45,6 +45,11 @@ const struct opt_def opt_table[] = {
      "addresses the daemon binds and shares: \"3000\", \"127.0.0.1:8080\", \"[::]:443\""},
     {"port", "--port", NULL, OPT_INT, 0, "0", F(port), NULL,
      "sets PORT for the app (the port is shared when the app binds it)"},
+    {"metrics_port", "--metrics-port", NULL, OPT_INT, 0, "0", F(metrics_port), NULL,
+     "each instance serves its own Prometheus metrics on 127.0.0.1:<metrics_port + instance "
+     "number> (METRICS_PORT in its environment), merged by the daemon at /metrics/app/<name>"},
+    {"metrics_path", "--metrics-path", NULL, OPT_STRING, 0, "/metrics", F(metrics_path), NULL,
+     "the path of each instance's own metrics (metrics_port)"},
     {"balancing", "--balancing", NULL, OPT_ENUM, 0, "shared", F(balancing), balancings,
      "cluster balancing: shared (one socket), slots (one SO_REUSEPORT socket per slot) or "
      "sticky (slots, and a client address always goes to the same slot)"},

@@ -28,6 +28,7 @@ struct app_triggers;
 struct triggers;
 struct server;
 struct http_server;
+struct dashboard;
 struct op;
 struct adoptee;
 
@@ -69,11 +70,19 @@ struct inst {
                                 * when it has no link (LINK_NONE, ADOPTING, LOST) */
     char *log_out, *log_err, *log_combined; /* resolved paths, NULL when off */
     /* CPU sampling for ls (state/stats.h) */
+    pid_t sampled_pid; /* the app pid the last sample measured */
     uint64_t cpu_ticks_prev;
     int64_t cpu_sample_ms;
     double cpu_percent;
     uint64_t memory_bytes;
     uint64_t cpu_ticks; /* the tree's CPU ticks at the last sample (metrics) */
+    /* connections at the last sample (state/stats.h) */
+    int conns_known;          /* accepted and accept_rate are the shim's */
+    uint64_t conns_accepted;  /* since the primary supervisor started */
+    int64_t conns_open;       /* held by the tree on the app's ports; -1 unknown */
+    double accept_rate;       /* accepts a second since the sample before */
+    uint64_t accepted_prev;   /* conns_accepted at the sample before ... */
+    const void *accepted_src; /* ... read from this page (a new supervisor resets it) */
     /* restarts the daemon decided (triggers/triggers.h), shown by describe */
     int64_t trigger_restarts;
     int64_t trigger_at;       /* wall ms of the last one, 0 = never */
@@ -109,6 +118,7 @@ struct daemon {
     char exe_dir[4096];        /* where droverd, drover-sup and friends live */
     struct server *server;     /* the control socket (server.h) */
     struct http_server *http;  /* DROVER_HTTP (http/http.h); NULL when not serving */
+    struct dashboard *dash;    /* its dashboard (http/dashboard.h); NULL when not serving */
     struct op *ops;            /* pending operations (ops/ops.h) */
     uint64_t next_op_seq;      /* ids of operations, for callbacks that find them again */
     int ops_polling;           /* ops_poll is running (its callbacks may call it again) */
@@ -123,6 +133,7 @@ struct daemon {
     int keep_apps_on_exit;     /* drover update: leave supervisors running */
     int64_t exit_deadline;     /* mono ms: the loop ends by then even if replies are queued */
     int64_t started_at;
+    int64_t stats_at_ms;       /* mono ms of the last sample (state/stats.h), 0 = none */
     unsigned long nofile_soft; /* the fd limit we inherited, handed down to supervisors */
     char cgroup_base[512];     /* cgroup v2 dir for instance cgroups, "" when unusable */
     int persist_dirty;         /* state.json is behind the registry */

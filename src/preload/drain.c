@@ -363,6 +363,8 @@ __attribute__((constructor)) static void drain_init_listen_fds(void)
             any = 1;
         }
     }
-    if (any)
+    if (any) {
+        shim_stats_attach();
         shim_drain_arm();
+    }
 }

@@ -25,6 +25,8 @@ typedef int (*bind_fn)(int, const struct sockaddr *, socklen_t);
 typedef int (*listen_fn)(int, int);
 typedef int (*shutdown_fn)(int, int);
 typedef int (*close_fn)(int);
+typedef int (*accept_fn)(int, struct sockaddr *, socklen_t *);
+typedef int (*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
 
 /* fds of this process that hold a shared socket (0: free slot, else fd+1),
  * and the socket's inode (what the drain handler checks it still is) */
@@ -229,7 +231,9 @@ static int share(int fd, const struct sockaddr *addr, socklen_t len)
             fcntl(fd, F_SETFL, cur | O_NONBLOCK);
     }
     shim_mark_shared(fd);
-    /* this process now serves the shared queue: it can be drained */
+    /* this process now serves the shared queue: it can be drained, and
+     * its accepts are counted */
+    shim_stats_attach();
     shim_drain_arm();
     errno = saved;
     return 1;
@@ -303,4 +307,26 @@ EXPORT int close(int fd)
     if (fd >= 0 && is_shared(fd))
         shim_unmark_shared(fd);
     return real(fd);
+}
+
+EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    static accept_fn real;
+    if (!real)
+        real = (accept_fn)next_symbol("accept");
+    int r = real(fd, addr, len);
+    if (r >= 0 && is_shared(fd))
+        shim_stats_accepted();
+    return r;
+}
+
+EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    static accept4_fn real;
+    if (!real)
+        real = (accept4_fn)next_symbol("accept4");
+    int r = real(fd, addr, len, flags);
+    if (r >= 0 && is_shared(fd))
+        shim_stats_accepted();
+    return r;
 }

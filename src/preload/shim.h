@@ -1,7 +1,8 @@
 /* shim.h - what the parts of libdrover-preload.so share inside the library
  * (nothing here is exported to the app: the library is built with hidden
  * visibility). preload.c intercepts the socket calls, drain.c takes the
- * process's shared sockets out of service on DRAIN_SIGNAL (proto/drain.h). */
+ * process's shared sockets out of service on DRAIN_SIGNAL (proto/drain.h),
+ * stats.c counts accepts (proto/conn_stats.h). */
 #pragma once
 
 #include <stddef.h>
@@ -25,6 +26,16 @@ void shim_unmark_shared(int fd);
 /* Copies the shared fds and their inodes (at most max) into fds[], inos[];
  * returns how many. Async-signal-safe. */
 int shim_shared_fds(int *fds, unsigned long *inos, int max);
+
+/* Maps the instance's connection counters (proto/conn_stats.h), once per
+ * process image (a forked child shares its parent's mapping). Call after
+ * the process got a shared socket; without a page (or with
+ * DROVER_CONN_STATS=0 in the environment) nothing is counted. */
+void shim_stats_attach(void);
+
+/* Counts one connection accepted on a shared socket. Async-signal-safe,
+ * no system call. */
+void shim_stats_accepted(void);
 
 /* Makes this process drainable, once: installs the DRAIN_SIGNAL handler
  * when the signal's disposition is SIG_DFL (never over the app's own) and

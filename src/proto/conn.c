@@ -358,7 +358,14 @@ int conn_send(struct conn *c, const void *payload, size_t len, const int *fds, u
         c->out_head = f;
     c->out_tail = f;
     c->queued += f->len;
-    ev_io_mod(c->loop, c->fd, wanted_events(c));
+    /* nothing queued before it: send now rather than after the loop's
+     * next wait (a daemon busy spawning 1,000 supervisors in one turn must
+     * not hold back the spec each one waits for); a failure is reported
+     * from the loop, never from here */
+    if (c->out_head == f)
+        flush_output(c);
+    else
+        ev_io_mod(c->loop, c->fd, wanted_events(c));
     return 0;
 }
 

@@ -56,7 +56,8 @@ struct conn *conn_new(struct ev_loop *loop, int fd, size_t max_frame, const stru
  * right after conn_new. */
 void conn_set_budget(struct conn *c, struct conn_budget *budget);
 
-/* Queues one frame; the descriptors are duplicated, the caller keeps its
+/* Queues one frame and, when nothing was queued before it, sends what the
+ * socket takes at once; the descriptors are duplicated, the caller keeps its
  * own. Returns 0; -EMSGSIZE when this one frame is larger than max_send
  * (nothing queued, the conn goes on: the owner may send something smaller);
  * -ENOBUFS when the queue overflows (the conn has failed, on_close follows

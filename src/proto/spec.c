@@ -41,6 +41,7 @@ static const struct kvc_field fields[] = {
     KVC_FIELD(S, listen_timeout_ms, KVC_I64),
     KVC_FIELD(S, node_ipc, KVC_INT),
     KVC_FIELD(S, inspect_port, KVC_INT),
+    KVC_FIELD(S, metrics_port, KVC_INT),
     KVC_FIELD(S, notify_path, KVC_STR),
     KVC_FIELD(S, cgroup, KVC_STR),
     KVC_FIELD(S, log_out, KVC_STR),

@@ -17,6 +17,8 @@
  *   readiness    READY_* below, listen_timeout_ms, node_ipc, notify_path
  *   inspect_port node's inspector port for this instance (config/node_inspect.h),
  *                0: none; the broker never shares it (the app binds it itself)
+ *   metrics_port this instance's own metrics port (metrics_port + slot), 0:
+ *                none; never shared either
  *   cgroup       cgroup v2 directory for the app tree (optional)
  *   logs         log_* (logs/logger.h)
  *
@@ -73,6 +75,7 @@ struct inst_spec {
     int64_t listen_timeout_ms;
     int node_ipc;
     int inspect_port;
+    int metrics_port;
     const char *notify_path; /* NOTIFY_SOCKET's file; NULL: an abstract name */
     const char *cgroup;
     const char *log_out, *log_err, *log_combined;

@@ -7,6 +7,7 @@
 #include "base/timeutil.h"
 #include "cli/client.h"
 #include "cli/flag_value.h"
+#include "config/listen_addr.h"
 #include "runtime/agent.h"
 #include "runtime/drain_flag.h"
 #include "runtime/probe.h"
@@ -42,6 +43,7 @@ struct runtime_opts {
     int no_auto_exit;
     int64_t shutdown_delay_ms;
     const char *agent;
+    const char *http; /* --http: the daemon's DROVER_HTTP (NULL: the environment's) */
 };
 
 struct runtime {
@@ -121,6 +123,11 @@ static int split_args(struct cli *c, struct runtime_opts *o, char **rest)
             if (t < 0)
                 return cli_usage("--agent needs [address:]port"), -2;
             o->agent = v;
+        } else if ((t = flag_value(c->argc, c->argv, &i, "--http", &v)) != 0) {
+            struct listen_addr la;
+            if (t < 0 || listen_addr_parse(v, &la) < 0)
+                return cli_usage("--http needs [address:]port (0.0.0.0:9615, 9615)"), -2;
+            o->http = v;
         } else {
             rest[n++] = a;
         }
@@ -169,10 +176,36 @@ static pid_t start_follower(struct runtime *rt, int err_stream)
     _exit(cmd_logs(&lc));
 }
 
+/* Starts our foreground daemon; with --http, it gets DROVER_HTTP (the
+ * apps, started later from our environment, do not). */
 static int start_daemon(struct runtime *rt)
 {
     pid_t pid = 0;
+    char *saved = NULL;
+    const char *before = getenv("DROVER_HTTP");
+    if (rt->o.http) {
+        if (before && !(saved = strdup(before)))
+            return -ENOMEM;
+        if (setenv("DROVER_HTTP", rt->o.http, 1) < 0) {
+            free(saved);
+            return neg_errno();
+        }
+    }
+    /* the first daemon starts from the apps on our command line, not from
+     * what a killed predecessor left in a persisted home */
+    int fresh = rt->daemon_starts == 0;
+    if (fresh)
+        (void)setenv("DROVER_FRESH_STATE", "1", 1); /* out of memory: the state is read */
     int r = client_start_foreground_daemon(rt->c, rt->daemon_log_fd, &pid);
+    if (fresh)
+        unsetenv("DROVER_FRESH_STATE");
+    if (rt->o.http) {
+        if (saved)
+            setenv("DROVER_HTTP", saved, 1);
+        else
+            unsetenv("DROVER_HTTP");
+        free(saved);
+    }
     rt->daemon_starts++;
     if (r == -EEXIST)
         return 0; /* another daemon serves this home: use it */
@@ -525,6 +558,7 @@ static int usage(FILE *to)
 {
     fputs("usage: drover-runtime [--raw|--json|--format] [--no-auto-exit]\n"
           "                      [--shutdown-delay <duration>] [--agent [addr:]port]\n"
+          "                      [--http [addr:]port]\n"
           "                      <ecosystem file | script> [start options] [-- args]\n"
           "drover in the foreground, a container's PID 1 (docs/containers.md):\n"
           "  apps' logs on stdout/stderr: raw (default), --json (one object a line with app\n"
@@ -535,7 +569,9 @@ static int usage(FILE *to)
           "  to every app\n"
           "  exits by itself when every app ended and none will restart: with the app's\n"
           "  code (128+signal), non-zero when one errored; --no-auto-exit: never\n"
-          "  --agent: HAProxy agent-check server (`drover export haproxy --agent-port`)\n",
+          "  --agent: HAProxy agent-check server (`drover export haproxy --agent-port`)\n"
+          "  --http: the daemon serves /livez, /readyz, /readyz/<app> and /metrics there\n"
+          "  (DROVER_HTTP; a bare port is 127.0.0.1's, 0.0.0.0:9615 for a kubelet)\n",
           to);
     return 2;
 }

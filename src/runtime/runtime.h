@@ -7,7 +7,9 @@
  * Runtime options: --json (logs as JSON lines), --raw (the default),
  * --format (key=value lines), --no-auto-exit, --shutdown-delay <duration>
  * (DROVER_SHUTDOWN_DELAY), --agent [addr:]port (HAProxy agent-check,
- * agent.h). Everything else is `drover start`'s. docs/containers.md.
+ * agent.h), --http [addr:]port (the daemon's HTTP server: /livez, /readyz,
+ * /metrics; DROVER_HTTP for our daemon only). Everything else is `drover
+ * start`'s. docs/containers.md.
  *
  * It starts droverd as its child, starts the apps, prints their logs on its
  * stdout (app stdout) and stderr (app stderr), and does what PID 1 must:

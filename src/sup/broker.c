@@ -5,6 +5,7 @@
 #include "base/strbuf.h"
 #include "config/listen_addr.h"
 #include "loop/loop.h"
+#include "proto/conn_stats.h"
 #include "proto/conn.h"
 #include "proto/frame.h"
 #include "proto/kv.h"
@@ -115,10 +116,11 @@ static void handle_listen(struct sup *s, struct conn *c, const struct kv_msg *m)
         reply(c, 0, "bad listen request", -1);
         return;
     }
-    if (s->spec.inspect_port && port == s->spec.inspect_port) {
-        /* node's inspector: this instance's own port, never shared; bound
-         * SO_REUSEPORT, so a reload's replacement (same slot, same port)
-         * gets its inspector while the old worker still runs */
+    if ((s->spec.inspect_port && port == s->spec.inspect_port) ||
+        (s->spec.metrics_port && port == s->spec.metrics_port)) {
+        /* node's inspector, or the app's own metrics: this instance's own
+         * port, never shared; bound SO_REUSEPORT, so a reload's replacement
+         * (same slot, same port) gets it while the old worker still runs */
         struct strbuf b = STRBUF_INIT;
         kv_add_i64(&b, "ok", 0);
         kv_add_i64(&b, "passthrough", 1);
@@ -181,6 +183,10 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
             log_debug("%s: cannot note process %d as drainable: %s", s->spec.name,
                       slot >= 0 ? (int)conn_pid[slot] : 0, strerror(-r));
         reply(c, r == 0, r < 0 ? strerror(-r) : NULL, -1);
+    } else if (strcmp(cmd, "stats") == 0) {
+        /* the shim maps the page and counts its accepts (proto/conn_stats.h) */
+        reply(c, s->conn_stats_fd >= 0, s->conn_stats_fd >= 0 ? NULL : "no counters",
+              s->conn_stats_fd);
     } else if (strcmp(cmd, "ready") == 0) {
         /* listen() on a shared socket: the run serves */
         instance_mark_serving(&s->inst);
@@ -228,6 +234,13 @@ static void on_accept(struct ev_loop *loop, int lfd, unsigned events, void *data
 
 int broker_open(struct sup *s)
 {
+    /* counters are a nicety: without a page the shim just does not count */
+    int cr = conn_stats_create(&s->conn_stats_fd, &s->conn_stats);
+    if (cr < 0) {
+        log_warn_errno(cr, "no connection counters for the app");
+        s->conn_stats_fd = -1;
+        s->conn_stats = NULL;
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return neg_errno();
@@ -250,6 +263,11 @@ int broker_open(struct sup *s)
 void broker_close(struct sup *s)
 {
     ev_io_close(s->loop, &s->broker_fd);
+    if (s->conn_stats_fd >= 0)
+        close(s->conn_stats_fd);
+    s->conn_stats_fd = -1;
+    conn_stats_unmap(s->conn_stats);
+    s->conn_stats = NULL;
     for (int i = 0; i < BROKER_MAX_CONNS; i++) {
         if (conns[i]) {
             conn_free(conns[i]);

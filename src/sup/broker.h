@@ -13,6 +13,8 @@
  *          reload can both bind it)
  *   cmd=ready   (the app called listen() on a shared socket)
  *       -> ok=1
+ *   cmd=stats   -> ok=1 with the page of connection counters attached
+ *       (proto/conn_stats.h), or ok=0 when the supervisor has none
  *   cmd=drainable (the process took DRAIN_SIGNAL, proto/drain.h; its pid
  *       is the connection's SO_PEERCRED)
  *       -> ok=1, or ok=0 error=<text>

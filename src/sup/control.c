@@ -6,7 +6,8 @@
  * status, start, stop, restart, delete (these three with drain_queue=1 when
  * the daemon retires the instance's sockets, sup/drain.h), signal (sig=), reset,
  * reopen_logs, truncate_logs, stdin (data= written to the app's stdin,
- * sup/app_stdin.h), listen_fds (the sockets, as SCM_RIGHTS),
+ * sup/app_stdin.h), listen_fds (the sockets, as SCM_RIGHTS), conn_stats (the
+ * page of the shim's connection counters, proto/conn_stats.h, attached),
  * rebind (create the control socket again: its file was removed), spec
  * (the reply carries the spec this supervisor runs instead of a snapshot). */
 #include "base/fdutil.h"
@@ -221,7 +222,13 @@ static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, c
         return r;
     } else if (strcmp(cmd, "listen_fds") == 0)
         return 0;
-    else if (strcmp(cmd, "rebind") == 0)
+    else if (strcmp(cmd, "conn_stats") == 0) {
+        if (s->conn_stats_fd < 0) {
+            *error = "the app has no connection counters (no shim)";
+            return -ENOENT;
+        }
+        return 0;
+    } else if (strcmp(cmd, "rebind") == 0)
         r = control_rebind(s);
     else if (strcmp(cmd, "spec") == 0)
         return 0;
@@ -272,8 +279,12 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
         spec_pack(&s->spec, &b); /* what we run: a daemon that lost its state rebuilds from it */
     else
         add_snapshot(s, &b);
-    int with_fds = r >= 0 && cmd && strcmp(cmd, "listen_fds") == 0;
-    send_to(c, &b, with_fds ? s->listen_fds : NULL, with_fds ? (unsigned)s->n_listen_fds : 0);
+    if (r >= 0 && cmd && strcmp(cmd, "conn_stats") == 0)
+        send_to(c, &b, &s->conn_stats_fd, 1);
+    else if (r >= 0 && cmd && strcmp(cmd, "listen_fds") == 0)
+        send_to(c, &b, s->listen_fds, (unsigned)s->n_listen_fds);
+    else
+        send_to(c, &b, NULL, 0);
     strbuf_free(&b);
 }
 

@@ -244,7 +244,7 @@ int main(int argc, char **argv)
     s.inst.n_listen_fds = &s.n_listen_fds;
     s.inst.listen_fdnames = s.listen_fdnames;
     s.inst.drain = &s.drain;
-    s.notify_fd = s.broker_fd = -1;
+    s.notify_fd = s.broker_fd = s.conn_stats_fd = -1;
     if ((r = notify_open(&s)) < 0)
         log_warn_errno(r, "no NOTIFY_SOCKET for the app");
     else

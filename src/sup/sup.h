@@ -12,6 +12,8 @@
 #include "sup/drain.h"
 #include "sup/instance.h"
 
+struct conn_stats;
+
 struct conn;
 struct logger;
 struct kv_msg;
@@ -55,6 +57,10 @@ struct sup {
     char notify_status[200];
     int broker_fd;
     char broker_name[64];
+    /* the shim's connection counters (proto/conn_stats.h); -1/NULL when
+     * the app has no shim */
+    int conn_stats_fd;
+    struct conn_stats *conn_stats;
     struct node_ipc *ipc;
     struct drain drain; /* drainable processes, the drain under way (drain.h) */
     /* questions to the daemon awaiting an answer */

@@ -218,6 +218,58 @@ def test_sigterm_not_ready_first_then_stop_after_the_delay(drover, runtime, app)
     no_daemon_left(drover)
 
 
+def http_get(port, path, timeout=5):
+    """(status, body) of GET path on 127.0.0.1:port; None when nothing answers."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    except OSError:
+        return None
+    finally:
+        c.close()
+
+
+def test_runtime_http_serves_probes_and_turns_unready_on_sigterm(drover, runtime, app):
+    port, http_port = free_port(), free_port()
+    rt = runtime("--http", f"127.0.0.1:{http_port}", app("runtime_app.py"), "-i", "2",
+                 "--name", "api", "--env", f"PORT={port}", "--env", "READY_DELAY=1",
+                 env={"DROVER_SHUTDOWN_DELAY": "3s"})
+    # /livez answers as soon as the daemon serves; /readyz 200 once an instance is online
+    wait_until(lambda: (http_get(http_port, "/livez") or (0,))[0] == 200, 15, 0.05, "/livez")
+    wait_until(lambda: (http_get(http_port, "/readyz") or (0,))[0] == 200, 15, 0.05,
+               "/readyz 200")
+    assert http_get(http_port, "/readyz/api")[0] == 200
+    assert http_get(http_port, "/readyz/nope")[0] == 404
+    status, metrics = http_get(http_port, "/metrics")
+    assert status == 200 and 'app="api"' in metrics, metrics[:500]
+    # the variable is the daemon's, not the apps'
+    env = drover.run("env", "api").stdout
+    assert "PORT: " in env and "DROVER_HTTP" not in env, env
+
+    rt.signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    # 503 during the shutdown delay, while the daemon and the apps still serve
+    wait_until(lambda: (http_get(http_port, "/readyz") or (0,))[0] == 503, 2, 0.05,
+               "/readyz 503 after SIGTERM")
+    status, body = http_get(http_port, "/readyz")
+    assert status == 503 and "draining" in body, body
+    assert http_get(http_port, "/livez")[0] == 200
+    assert get_pid(port) > 0
+    assert time.monotonic() - t0 < 3
+    assert rt.wait(20) == 0, rt.err()
+    assert http_get(http_port, "/livez", timeout=2) is None  # gone with the daemon
+    no_daemon_left(drover)
+
+
+def test_runtime_http_bad_address_is_a_usage_error(drover, runtime, app):
+    rt = runtime("--http", "not-an-address", app("runtime_app.py"))
+    assert rt.wait(10) == 2
+    assert "--http" in rt.err()
+
+
 def test_sigterm_while_the_apps_start_is_a_requested_stop(drover, runtime, app):
     port = free_port()
     rt = runtime(app("runtime_app.py"), "-i", "2", "--name", "slow", "--env", f"PORT={port}",
@@ -307,6 +359,46 @@ def test_pid1_in_a_pid_namespace_reaps_orphans(drover, runtime, app):
     no_daemon_left(drover)
 
 
+def test_container_restarted_on_a_persisted_home_runs_its_own_apps(drover, runtime, app):
+    """A container killed outright (SIGKILL of its PID 1: everything in the
+    namespace dies) and started again on the same DROVER_HOME (a volume)
+    runs what its command line says, once: the state.json the dead daemon
+    left neither starts stale apps beside it nor makes the start fail."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare for a pid namespace")
+    port = free_port()
+    ns = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+    first = runtime(app("http_node.js"), "-i", "2", "--name", "web", "--env", f"PORT={port}",
+                    prefix=ns)
+    wait_daemon(drover)
+    wait_until(lambda: [p["status"] for p in drover.procs()] == ["online"] * 2, 20, 0.1,
+               "2 instances online")
+    # a stale extra app in the state the next container must not start
+    drover.run("start", app("http_node.js"), "--name", "stale", "--env", f"PORT={free_port()}")
+    pid1 = wait_until(lambda: children(first.proc.pid), 10, 0.05, "the runtime")[0]
+    os.kill(pid1, signal.SIGKILL)
+    first.wait()
+    wait_until(lambda: not procs_holding(drover.home), 10, 0.1, "the namespace to be gone")
+
+    second = runtime(app("http_node.js"), "-i", "2", "--name", "web", "--env", f"PORT={port}",
+                     prefix=ns)
+    wait_daemon(drover)  # (ls would start a detached daemon of its own)
+    wait_until(lambda: (lambda ps: sorted((p["name"], p["status"]) for p in ps)
+                        == [("web", "online")] * 2 and ps)(drover.procs()),
+               20, 0.1, "only the command line's app, online")
+
+    def answers():
+        try:
+            return get_pid(port) > 0
+        except OSError:
+            return False
+    wait_until(answers, 15, 0.1, "the app to answer")
+    assert second.proc.poll() is None, second.err()
+    os.kill(children(second.proc.pid)[0], signal.SIGTERM)
+    assert second.wait() == 0, second.err()
+    no_daemon_left(drover)
+
+
 def test_drain_and_export_errors(drover, app):
     port = free_port()
     drover.run("start", app("runtime_app.py"), "--name", "web", "--env", f"PORT={port}")
@@ -328,7 +420,10 @@ def test_drain_and_export_errors(drover, app):
 
     out = drover.run("export", "nginx", "web", "--hosts", "10.1.0.1,10.1.0.2").stdout
     assert f"server 10.1.0.1:{port} " in out and f"server 10.1.0.2:{port} " in out
-    assert "least_conn;" in out and "keepalive" in out
+    assert "least_conn;" in out and "keepalive" not in out
+    out = drover.run("export", "nginx", "web", "--keepalive", "16").stdout
+    assert "    keepalive 16;" in out and 'proxy_set_header Connection "";' in out
+    assert drover.run("export", "nginx", "web", "--keepalive", "x", check=False).returncode == 2
     out = drover.run("export", "haproxy", "web", "--check-path", "/", "--agent-port",
                      "9101").stdout
     assert "option httpchk GET /" in out and "agent-port 9101" in out

@@ -60,6 +60,10 @@ static int instance_row(json_t *p, struct monit_row *r)
     r->memory = mem > 0 ? (uint64_t)mem : 0;
     r->restarts = json_integer_value(json_object_get(p, "restarts"));
     r->uptime_ms = json_integer_value(json_object_get(p, "uptime_ms"));
+    json_t *open = json_object_get(p, "conns_open"), *acc = json_object_get(p, "conns_accepted");
+    r->conns_open = json_is_integer(open) ? json_integer_value(open) : -1;
+    r->accepted = json_is_integer(acc) ? json_integer_value(acc) : -1;
+    r->accept_rate = json_number_value(json_object_get(p, "accept_rate"));
     return 0;
 }
 
@@ -72,6 +76,7 @@ static int header_row(const struct monit_row *inst, size_t n, struct monit_row *
         return -ENOMEM;
     h->id = -1;
     h->n_instances = (int)n;
+    h->conns_open = h->accepted = -1;
     int same = 1, bad = 0, off = 0;
     for (size_t i = 0; i < n; i++) {
         h->n_online += inst[i].status_class == ROWS_OK;
@@ -83,6 +88,11 @@ static int header_row(const struct monit_row *inst, size_t n, struct monit_row *
         h->restarts += inst[i].restarts;
         h->uptime_ms = MAX(h->uptime_ms, inst[i].uptime_ms);
         h->pid = MAX(h->pid, inst[i].pid);
+        if (inst[i].conns_open >= 0)
+            h->conns_open = MAX(h->conns_open, 0) + inst[i].conns_open;
+        if (inst[i].accepted >= 0)
+            h->accepted = MAX(h->accepted, 0) + inst[i].accepted;
+        h->accept_rate += inst[i].accept_rate;
     }
     h->state = same ? inst[0].state : -1;
     if (same && h->state >= 0)

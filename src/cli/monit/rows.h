@@ -33,6 +33,9 @@ struct monit_row {
     uint64_t memory;      /* bytes (a header: the sum) */
     int64_t restarts;     /* (a header: the sum) */
     int64_t uptime_ms;    /* (a header: the longest) */
+    int64_t conns_open;   /* connections held, -1 unknown (a header: the sum of known) */
+    int64_t accepted;     /* connections accepted, -1 unknown (a header: the sum of known) */
+    double accept_rate;   /* accepts a second (a header: the sum) */
     int folded;           /* header rows: instances hidden */
     struct history *hist; /* owned; NULL when out of memory */
 };

@@ -328,7 +328,19 @@ static void draw_logs(const struct monit *m, const struct layout *L)
         snprintf(title, sizeof(title), " logs: %s #%lld ", r->name, (long long)r->id);
     else
         snprintf(title, sizeof(title), " logs: %s ", r->name);
-    put_attr(L->logs_title_y, 2, L->w - 4, title, 0, A_BOLD);
+    int title_end = 2 + put_attr(L->logs_title_y, 2, L->w - 4, title, 0, A_BOLD);
+    /* the connections of the selected row, where known (docs: Connection stats) */
+    char conns[128];
+    if (r->conns_open >= 0 || r->accepted >= 0) {
+        char open[32] = "", acc[64] = "";
+        if (r->conns_open >= 0)
+            snprintf(open, sizeof(open), "%lld open", (long long)r->conns_open);
+        if (r->accepted >= 0)
+            snprintf(acc, sizeof(acc), "%s%lld accepted, %.1f/s", open[0] ? ", " : "",
+                     (long long)r->accepted, r->accept_rate);
+        snprintf(conns, sizeof(conns), " connections: %s%s ", open, acc);
+        put_attr(L->logs_title_y, title_end + 1, L->w - title_end - 3, conns, 0, A_NORMAL);
+    }
     const struct log_tail *t = &m->logs;
     size_t count = t->count, rows = (size_t)L->logs_h;
     size_t first = count > rows ? count - rows : 0;

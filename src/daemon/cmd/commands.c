@@ -14,6 +14,7 @@ static const struct {
     {"flush", cmd_flush},         {"reload", cmd_reload}, {"scale", cmd_scale},
     {"apply", cmd_apply},         {"save", cmd_save},     {"resurrect", cmd_resurrect},
     {"cleardump", cmd_cleardump}, {"send", cmd_send},     {"env", cmd_env},
+    {"dashboard", cmd_dashboard},
 };
 
 command_fn command_lookup(const char *name)

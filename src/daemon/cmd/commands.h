@@ -36,3 +36,7 @@ void cmd_resurrect(struct daemon *d, struct client *c, json_t *req);
 void cmd_cleardump(struct daemon *d, struct client *c, json_t *req);
 void cmd_send(struct daemon *d, struct client *c, json_t *req);
 void cmd_env(struct daemon *d, struct client *c, json_t *req);
+/* dashboard (cmd_dashboard.c): {"address": "127.0.0.1:9615"} -> {"url": the
+ * dashboard's URL with its token, "started": whether HTTP was started now};
+ * the address is used only when the daemon does not serve HTTP yet. */
+void cmd_dashboard(struct daemon *d, struct client *c, json_t *req);

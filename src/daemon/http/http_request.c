@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 /* RFC 9110 tchar: what a method or a header name is made of. */
 static int is_tchar(unsigned char c)
@@ -74,9 +75,54 @@ static int check_header_line(const char *p, size_t n)
     return 0;
 }
 
+static int name_is(const char *p, const char *colon, const char *name)
+{
+    return (size_t)(colon - p) == strlen(name) && !strncasecmp(p, name, strlen(name));
+}
+
+/* Keeps the headers the server reads; the line was checked. */
+static int read_header(const char *p, size_t n, struct http_request *req)
+{
+    const char *colon = memchr(p, ':', n), *v = colon + 1, *e = p + n;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    size_t vlen = (size_t)(e - v);
+    if (name_is(p, colon, "content-length")) {
+        long long cl = 0;
+        if (vlen == 0 || vlen > 15)
+            return -EBADMSG;
+        for (const char *c = v; c < e; c++) {
+            if (*c < '0' || *c > '9')
+                return -EBADMSG;
+            cl = cl * 10 + (*c - '0');
+        }
+        if (req->content_length >= 0 && req->content_length != cl)
+            return -EBADMSG;
+        req->content_length = cl;
+    } else if (name_is(p, colon, "transfer-encoding")) {
+        req->chunked = 1;
+    } else if (name_is(p, colon, "authorization")) {
+        if (vlen >= sizeof(req->authorization)) {
+            req->auth_too_long = 1;
+            vlen = 0;
+        }
+        memcpy(req->authorization, v, vlen);
+        req->authorization[vlen] = '\0';
+    }
+    return 0;
+}
+
 int http_request_parse(const char *buf, size_t len, struct http_request *req)
 {
     const char *p = buf, *end = buf + len;
+    req->content_length = -1;
+    req->chunked = 0;
+    req->auth_too_long = 0;
+    req->authorization[0] = '\0';
+    req->body = NULL;
+    req->body_len = 0;
     long n = line_end(p, end);
     if (n < 0)
         return 0;
@@ -90,7 +136,7 @@ int http_request_parse(const char *buf, size_t len, struct http_request *req)
         size_t line = trim_cr(p, (size_t)n);
         if (line == 0)
             return (int)(p + n + 1 - buf);
-        if ((r = check_header_line(p, line)) < 0)
+        if ((r = check_header_line(p, line)) < 0 || (r = read_header(p, line, req)) < 0)
             return r;
         p += n + 1;
     }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 
 /* One value of an instance; *present cleared when it has none now. */
@@ -58,6 +59,20 @@ static double inst_log_dropped(const struct inst *in, double hz, int *present)
     return (double)in->snap.log_dropped;
 }
 
+/* the shim's count (proto/conn_stats.h): absent for an app without it */
+static double inst_accepted(const struct inst *in, double hz, int *present)
+{
+    *present = in->snap.pid > 0 && in->conns_known;
+    return (double)in->conns_accepted;
+}
+
+/* from the kernel: absent where the daemon holds no socket of the app */
+static double inst_open(const struct inst *in, double hz, int *present)
+{
+    *present = in->snap.pid > 0 && in->conns_open >= 0;
+    return (double)in->conns_open;
+}
+
 static const struct inst_family inst_families[] = {
     {"drover_instance_up", PROM_GAUGE, "1 when the instance is online, else 0", inst_up},
     {"drover_instance_restarts_total", PROM_COUNTER,
@@ -70,6 +85,12 @@ static const struct inst_family inst_families[] = {
      "Start of the instance's current run, seconds since the epoch", inst_start_time},
     {"drover_log_bytes_dropped_total", PROM_COUNTER,
      "Log bytes of the instance that could not be written", inst_log_dropped},
+    {"drover_instance_connections_accepted_total", PROM_COUNTER,
+     "Connections the instance's processes accepted on the app's shared sockets since its "
+     "supervisor started",
+     inst_accepted},
+    {"drover_instance_connections_open", PROM_GAUGE,
+     "TCP connections the instance's processes hold on the app's ports", inst_open},
 };
 
 static int render_inst_family(struct strbuf *sb, const struct daemon *d,
@@ -122,8 +143,10 @@ static int render_app_instances(struct strbuf *sb, const struct daemon *d)
 struct queue_row {
     const char *app;
     char address[96];
-    uint64_t length, max;
+    uint64_t length, max, drops;
 };
+
+enum queue_field { QUEUE_LENGTH, QUEUE_MAX, QUEUE_DROPS };
 
 /* Adds the socket's accept queue and backlog to the app's row for its
  * address (a new row if none). Returns the number of rows. */
@@ -149,17 +172,25 @@ static size_t add_queue(struct queue_row *rows, size_t n, const struct app *app,
     }
     rows[k].length += ti.tcpi_unacked;
     rows[k].max += ti.tcpi_sacked;
+    /* a full accept queue drops the handshake and counts it in sk_drops */
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t ml = sizeof(mem);
+    if (getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, mem, &ml) == 0 &&
+        ml >= (SK_MEMINFO_DROPS + 1) * sizeof(mem[0]))
+        rows[k].drops += mem[SK_MEMINFO_DROPS];
     return n;
 }
 
 static int render_queue_family(struct strbuf *sb, const struct queue_row *rows, size_t n,
-                               const char *name, const char *help, int want_max)
+                               const char *name, const char *help, enum queue_field field)
 {
-    int r = prom_family(sb, name, PROM_GAUGE, help);
+    int r = prom_family(sb, name, field == QUEUE_DROPS ? PROM_COUNTER : PROM_GAUGE, help);
     for (size_t i = 0; i < n && r == 0; i++) {
         const struct prom_label labels[] = {{"app", rows[i].app}, {"address", rows[i].address}};
-        r = prom_sample(sb, name, labels, ARRAY_SIZE(labels),
-                        (double)(want_max ? rows[i].max : rows[i].length));
+        uint64_t v = field == QUEUE_DROPS ? rows[i].drops
+                     : field == QUEUE_MAX ? rows[i].max
+                                          : rows[i].length;
+        r = prom_sample(sb, name, labels, ARRAY_SIZE(labels), (double)v);
     }
     return r;
 }
@@ -182,10 +213,15 @@ static int render_listeners(struct strbuf *sb, const struct daemon *d)
     int r = render_queue_family(sb, rows, n, "drover_listener_queue_length",
                                 "Connections waiting in the accept queue of a listening socket "
                                 "the daemon owns",
-                                0);
+                                QUEUE_LENGTH);
     if (r == 0)
         r = render_queue_family(sb, rows, n, "drover_listener_queue_max",
-                                "Backlog of a listening socket the daemon owns", 1);
+                                "Backlog of a listening socket the daemon owns", QUEUE_MAX);
+    if (r == 0)
+        r = render_queue_family(sb, rows, n, "drover_listener_drops_total",
+                                "Connections a listening socket the daemon owns dropped (its "
+                                "accept queue was full)",
+                                QUEUE_DROPS);
     free(rows);
     return r;
 }

@@ -380,7 +380,15 @@ static void remove_leftovers(struct daemon *d, const struct found_sup *live, siz
 
 void adopt_all(struct daemon *d)
 {
-    persist_load(d);
+    /* drover-runtime's first daemon: the runtime's command line says what
+     * runs; a state.json a killed container left on a volume would start
+     * stale apps beside it (live supervisors are still adopted below) */
+    const char *fresh = getenv("DROVER_FRESH_STATE");
+    if (fresh && !strcmp(fresh, "1"))
+        log_info("DROVER_FRESH_STATE=1: not loading state.json (drover-runtime starts its apps)");
+    else
+        persist_load(d);
+    unsetenv("DROVER_FRESH_STATE");
     struct found_sup *live = NULL;
     size_t n_live = 0;
     int r = orphans_find_supervisors(d, &live, &n_live);

@@ -17,7 +17,9 @@
 #include "daemon/daemon.h"
 
 /* Rebuilds the registry from state.json and the live supervisors, and
- * starts what lost its supervisor. */
+ * starts what lost its supervisor. With DROVER_FRESH_STATE=1 in the
+ * environment (drover-runtime's first daemon) state.json is not read: only
+ * live supervisors are adopted. The variable is removed either way. */
 void adopt_all(struct daemon *d);
 
 /* True while a supervisor of instance id has been found but not adopted. */

@@ -275,6 +275,10 @@ static int build_env(const struct daemon *d, const struct inst *inst, int64_t ge
         snprintf(num, sizeof(num), "%lld", (long long)c->port);
         json_object_set_new(env, "PORT", json_string(num));
     }
+    if (c->metrics_port > 0) {
+        snprintf(num, sizeof(num), "%lld", (long long)(c->metrics_port + inst->slot));
+        json_object_set_new(env, "METRICS_PORT", json_string(num));
+    }
     if (c->increment_var) {
         json_t *base = json_object_get(env, c->increment_var);
         int64_t b = 0;
@@ -447,10 +451,11 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
      * once, like PM2 (a worker that never listens is not an error), with
      * serving noted when it listens; anything else is online at once */
     int configured = json_array_size(c->listen) > 0;
-    int shim = c->exec_mode == EXEC_CLUSTER || configured;
+    int shim = inst_uses_shim(c);
     if (shim && inst_preload_path(d, preload, sizeof(preload)) == 0)
         sp.preload = preload;
     sp.pass_listen_fds = configured;
+    sp.metrics_port = c->metrics_port > 0 ? (int)(c->metrics_port + inst->slot) : 0;
     sp.readiness = c->wait_ready ? READY_EXPLICIT
                    : configured  ? READY_LISTEN
                    : shim        ? READY_SERVING
@@ -486,4 +491,9 @@ out:
     strv_free(&argv);
     strv_free(&envp);
     return r;
+}
+
+int inst_uses_shim(const struct app_config *c)
+{
+    return c->exec_mode == EXEC_CLUSTER || json_array_size(c->listen) > 0;
 }

@@ -16,6 +16,10 @@ int inst_resolve_log_paths(const struct daemon *d, struct inst *inst);
  * or -ENAMETOOLONG. */
 int inst_pid_file(const struct daemon *d, const struct inst *inst, char *out, size_t len);
 
+/* Whether the app's instances get the socket-sharing shim: cluster apps,
+ * and any app whose sockets the daemon holds (`listen`). */
+int inst_uses_shim(const struct app_config *c);
+
 /* Finds libdrover-preload.so (next to the daemon, or the installed lib
  * dir). Returns 0 or -ENOENT. */
 int inst_preload_path(const struct daemon *d, char *out, size_t len);

@@ -10,6 +10,7 @@
 #include "proto/spec.h"
 #include "daemon/instances/orphans.h"
 #include "proto/conn.h"
+#include "proto/conn_stats.h"
 #include "proto/frame.h"
 #include "spawn/spawn.h"
 
@@ -37,7 +38,17 @@ struct suplink {
     struct pending *pending;
     struct inst_snapshot snap;
     int reported; /* a snapshot came from the supervisor itself */
+    /* the shim's connection counters (proto/conn_stats.h), mapped
+     * read-only; asked once, for an app that has the shim */
+    struct conn_stats *conn_stats;
+    int conn_stats_asked;
 };
+
+static void link_free(struct suplink *l)
+{
+    conn_stats_unmap(l->conn_stats);
+    free(l);
+}
 
 static void fail_pending(struct suplink *l)
 {
@@ -123,6 +134,8 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
             l->inst->snap = snap;
             l->inst->link_state = LINK_UP;
         }
+        if (l->inst)
+            suplink_want_conn_stats(l);
         if (l->inst && snap.serving && !l->inst->app->served) {
             l->inst->app->served = 1;
             daemon_persist(l->d);
@@ -166,7 +179,7 @@ static void on_close(struct conn *c, int err, void *data)
         inst->link = NULL;
     if (inst && inst->next_link == l)
         inst->next_link = NULL;
-    free(l);
+    link_free(l);
     if (primary)
         supervisor_gone(d, inst);
     else
@@ -357,7 +370,7 @@ void suplink_detach(struct suplink *l)
         l->inst->next_link = NULL;
     if (l->conn)
         conn_free(l->conn);
-    free(l);
+    link_free(l);
 }
 
 pid_t suplink_pid(const struct suplink *l)
@@ -380,4 +393,28 @@ void suplink_bind(struct suplink *l, struct inst *inst, int64_t gen)
     inst->gen = gen;
     inst->snap = l->snap;
     inst->link_state = l->reported ? LINK_UP : LINK_STARTING;
+}
+
+static void on_conn_stats(struct daemon *d, struct suplink *l, struct inst *inst,
+                          const struct kv_msg *reply, int ok, int *fds, unsigned n_fds, void *data)
+{
+    (void)d, (void)inst, (void)reply, (void)data;
+    if (!ok || n_fds < 1 || fds[0] < 0 || l->conn_stats)
+        return;
+    int r = conn_stats_map(fds[0], 0, &l->conn_stats);
+    if (r < 0)
+        log_warn_errno(r, "supervisor %d: cannot map its connection counters", (int)l->sup_pid);
+}
+
+void suplink_want_conn_stats(struct suplink *l)
+{
+    if (l->conn_stats_asked || !l->inst || !inst_uses_shim(&l->inst->app->cfg))
+        return;
+    l->conn_stats_asked = 1;
+    suplink_request(l, "conn_stats", NULL, NULL, on_conn_stats, NULL);
+}
+
+const struct conn_stats *suplink_conn_stats(const struct suplink *l)
+{
+    return l ? l->conn_stats : NULL;
 }

@@ -20,6 +20,7 @@
 #include "daemon/daemon.h"
 #include "proto/kv.h"
 
+struct conn_stats;
 struct suplink;
 
 /* Called with the reply to a request, or with ok=0 and reply NULL when the
@@ -58,6 +59,15 @@ int suplink_request_with_sockets(struct suplink *l, const char *cmd);
 
 /* Closes the link without telling anyone (daemon exit or upgrade). */
 void suplink_detach(struct suplink *l);
+
+/* Asks the supervisor, once, for its page of connection counters
+ * (proto/conn_stats.h) when the link's instance has the shim; the page is
+ * mapped when the reply comes. */
+void suplink_want_conn_stats(struct suplink *l);
+
+/* The supervisor's connection counters, or NULL (no shim, not there yet,
+ * or the supervisor has none). Valid while the link lives. */
+const struct conn_stats *suplink_conn_stats(const struct suplink *l);
 
 /* The supervisor's pid. */
 pid_t suplink_pid(const struct suplink *l);

@@ -14,6 +14,24 @@ static json_t *str_or_null(const char *s)
     return (s && *s) ? json_string(s) : json_null();
 }
 
+/* What the sampler knows of the instance's connections (state/stats.h):
+ * null where it knows nothing (no shim, no socket the daemon holds). */
+static json_t *connections(const struct inst *in)
+{
+    int running = in->snap.pid > 0;
+    if (!running || (in->conns_open < 0 && !in->conns_known))
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "open",
+                        in->conns_open >= 0 ? json_integer(in->conns_open) : json_null());
+    json_object_set_new(o, "accepted",
+                        in->conns_known ? json_integer((json_int_t)in->conns_accepted)
+                                        : json_null());
+    json_object_set_new(o, "accept_rate",
+                        in->conns_known ? json_real(in->accept_rate) : json_null());
+    return o;
+}
+
 json_t *describe_inst(const struct daemon *d, const struct inst *in)
 {
     const struct inst_snapshot *s = &in->snap;
@@ -53,6 +71,7 @@ json_t *describe_inst(const struct daemon *d, const struct inst *in)
                         in->trigger_at ? json_integer(in->trigger_at) : json_null());
     json_object_set_new(o, "cpu", json_real(running ? in->cpu_percent : 0.0));
     json_object_set_new(o, "memory", json_integer(running ? (json_int_t)in->memory_bytes : 0));
+    json_object_set_new(o, "connections", connections(in));
     const char *interp = c->interpreter ? c->interpreter : interpreter_for_script(c->script);
     json_object_set_new(o, "script", json_string(c->script));
     json_object_set_new(o, "interpreter", str_or_null(interp ? interp : "none"));
@@ -116,6 +135,14 @@ json_t *describe_all_brief(const struct daemon *d)
                      "uptime_ms", (json_int_t)(running ? now - s->started_at : 0), "cpu",
                      running ? in->cpu_percent : 0.0, "memory",
                      (json_int_t)(running ? in->memory_bytes : 0)));
+        json_t *last = json_array_get(arr, json_array_size(arr) - 1);
+        if (running && in->conns_open >= 0)
+            json_object_set_new(last, "conns_open", json_integer(in->conns_open));
+        if (running && in->conns_known) {
+            json_object_set_new(last, "conns_accepted",
+                                json_integer((json_int_t)in->conns_accepted));
+            json_object_set_new(last, "accept_rate", json_real(in->accept_rate));
+        }
     }
     return arr;
 }
