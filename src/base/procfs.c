@@ -223,7 +223,8 @@ int proc_table_load_trees(struct proc_table *t, const pid_t *roots, size_t n)
         proc_table_free(t);
         return r;
     }
-    qsort(t->procs, t->n, sizeof(t->procs[0]), by_ppid);
+    if (t->n) /* no process in the trees: procs is NULL */
+        qsort(t->procs, t->n, sizeof(t->procs[0]), by_ppid);
     return 0;
 }
 
