@@ -125,7 +125,9 @@ def test_rate_and_restart_of_counts(drover, app):
 def test_fork_app_has_no_figures_and_a_plain_socket_is_not_counted(drover, app, tmp_path):
     drover.run("start", app("http_node.js"), "--name", "web", "--env", f"PORT={free_port()}")
     drover.wait_status("web", "online")
-    time.sleep(1.2)
+    # a sample that measured this run (its memory is known) has no connection figures
+    wait_until(lambda: drover.json("describe", "web", "--json")[0]["memory"] > 0, 10, 0.1,
+               "a sample of the run")
     figs = conn_figures(drover)
     assert figs == {0: None}, figs  # fork mode: no shim, no socket of the daemon's
     jl = drover.json("jlist")

@@ -131,10 +131,9 @@ static int meta_line(struct prom_merge *m, const char *line, size_t len, struct 
 /* Copies the label set at s (after '{') up to its '}', renaming an
  * `instance` label; returns the bytes consumed including '}', or 0 when
  * the set is malformed. */
-static size_t copy_labels(struct strbuf *out, const char *s, size_t len, int *any, int *err)
+static size_t copy_labels(struct strbuf *out, const char *s, size_t len, int *err)
 {
     size_t i = 0;
-    *any = 0;
     while (i < len) {
         while (i < len && (s[i] == ' ' || s[i] == ','))
             i++;
@@ -157,7 +156,6 @@ static size_t copy_labels(struct strbuf *out, const char *s, size_t len, int *an
             *err = r;
             return 0;
         }
-        *any = 1;
         i = v + 1;
     }
     return 0;
@@ -180,8 +178,7 @@ static int sample_line(struct prom_merge *m, const char *line, size_t len, int64
         r = strbuf_printf(out, "{instance=\"%lld\"", (long long)instance);
     size_t rest = nl;
     if (r == 0 && line[nl] == '{') {
-        int any;
-        size_t used = copy_labels(out, line + nl + 1, len - nl - 1, &any, &err);
+        size_t used = copy_labels(out, line + nl + 1, len - nl - 1, &err);
         if (!used) {
             out->len = mark; /* malformed: dropped */
             if (out->buf)
