@@ -31,6 +31,7 @@ listing=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
 missing=0
 for f in /usr/bin/drover /usr/bin/droverd /usr/bin/drover-runtime \
     /usr/lib/drover/droverd /usr/lib/drover/drover-sup /usr/lib/drover/drover-gzip \
+    /usr/lib/drover/drover-monit \
     /usr/lib/drover/libdrover-preload.so \
     /usr/share/man/man1/drover.1.gz /usr/share/man/man1/drover-runtime.1.gz \
     /usr/share/man/man5/drover-ecosystem.5.gz /usr/share/man/man8/droverd.8.gz \

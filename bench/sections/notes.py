@@ -78,20 +78,15 @@ def ls_note(res):
     parts = f"`drover version` {ver * 1000:.1f} ms, `drover ping` {ping * 1000:.1f} ms" \
         if ver and ping else ""
     return f"""**`drover ls`: {ls_s * 1000:.1f} ms with {cli['small']['apps']} apps,
-{ls_b * 1000:.1f} ms with {napps:,} (PM2: {pm_s * 1000:.0f} / {pm_b * 1000:.0f} ms).** With
-few apps the time is mostly the CLI's own start ({parts}): an exec, the dynamic loader relocating
-jansson, libyaml and libm, one round trip; against `pm2 ls` (mostly node starting up) that
-puts the ratio near the 1/50 line, on either side of it with the machine's noise; a static
-CLI would take ~1 ms off. With many apps, two costs grow. The daemon: `perf record -g -p $(cat
-$DROVER_HOME/daemon.lock)` during repeated `ls` shows it in the kernel reading
-`/proc/<pid>/stat` for *every* process on the machine (`proc_table_load()` in
-`stats_sample()`, to sum each instance's process tree) — ~20 ms for 1,000 apps alone, more
-here where PM2's {napps:,} apps run beside drover's. The CLI: `ls --json` and `jlist` ask for
-the full objects (~0.9 MB for 1,000 apps), which jansson parses and re-serializes (jansson
-and malloc are two thirds of `perf record drover ls --json`); plain `ls` gets a brief
-reply (~160 KB). Fixes: read each instance's cgroup counters (`memory.current`, `cpu.stat`)
-instead of scanning /proc when the instance has a cgroup, or reuse a sample younger than
-~1 s; pass `--json` replies through without parsing them."""
+{ls_b * 1000:.1f} ms with {napps:,} (PM2: {pm_s * 1000:.0f} / {pm_b * 1000:.0f} ms), over the
+1/50 goal in this run.** With few apps the time is mostly the CLI's own start ({parts}): an
+exec, the dynamic loader relocating jansson, libyaml and libm (ncurses is only in
+drover-monit), one round trip. With many apps, look at section 9.3: an `ls` that follows a
+restart waits for a full sample (three /proc reads per instance, ~10 µs each on this
+machine), every other `ls` is served from the last sample; the CLI parses the compact
+rows reply (one tab-separated line per instance, proto/ls_rows.h), not a JSON object per
+instance. `perf record -g drover ls` and `perf record -g -p <droverd pid>` show which side
+grew."""
 
 
 def logging_note(res):

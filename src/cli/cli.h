@@ -30,6 +30,10 @@ struct cli_verb {
 extern const struct cli_verb cli_verbs[];
 extern const size_t cli_verbs_len;
 
+/* Sets c->exe_dir to the directory of the running binary (its real path,
+ * from /proc/self/exe; "." when unknown): where drover finds droverd. */
+void cli_find_exe_dir(struct cli *c);
+
 /* Prints "drover: error: <message>" to stderr (one line). Returns 1. */
 int cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
@@ -104,8 +108,16 @@ int cmd_init(struct cli *c);
 /* monit|imonit (cmd_monit.c): the full-screen terminal monitor (ncurses):
  * the process list with CPU, memory, restarts and sparklines, the selected
  * app's logs, keys for the actions. Needs a terminal on stdin and stdout
- * (else one line and exit 1); returns 0 after q or ^C. */
+ * (else one line and exit 1); returns 0 after q or ^C. It lives in its own
+ * program, drover-monit (monit_main.c), so that drover itself does not
+ * load ncurses at every start. */
 int cmd_monit(struct cli *c);
+
+/* monit|imonit in drover (cmd_monit_launch.c): replaces this process with
+ * drover-monit (helpers.h), passing the verb, its arguments, --no-color and
+ * the directory drover runs from. Returns 1 (message printed) only when it
+ * cannot. */
+int cmd_monit_launch(struct cli *c);
 
 /* dashboard|dash (cmd_dashboard.c): prints the URL of the daemon's web
  * dashboard with its token (the daemon starts serving HTTP on --address,

@@ -6,6 +6,7 @@
 #include "cli/pm2_shape.h"
 #include "cli/proc_sort.h"
 #include "cli/render.h"
+#include "proto/ls_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,31 @@ static void print_json(json_t *v, size_t flags)
         puts(text);
         free(text);
     }
+}
+
+/* The table needs a few columns: the daemon's compact rows
+ * (proto/ls_rows.h), or the brief objects from a daemon that has none. */
+static int print_table(struct cli *c, const struct proc_sort *sort)
+{
+    json_t *reply = client_call(
+        c, json_pack("{s:s, s:b, s:s}", "cmd", "list", "brief", 1, "rows", LS_ROWS_FIELDS));
+    if (!reply)
+        return 1;
+    json_t *text = json_object_get(reply, "rows");
+    struct ls_rows rows;
+    int r = json_is_string(text)
+                ? ls_rows_parse(&rows, json_string_value(text), json_string_length(text))
+                : ls_rows_from_json(&rows, json_object_get(reply, "processes"));
+    if (r < 0) {
+        fprintf(stderr, "drover: the daemon's listing is unreadable (%s)\n", strerror(-r));
+        json_decref(reply);
+        return 1;
+    }
+    ls_rows_sort(&rows, sort);
+    render_rows(c, &rows);
+    ls_rows_free(&rows);
+    json_decref(reply);
+    return 0;
 }
 
 int cmd_ls(struct cli *c)
@@ -45,9 +71,10 @@ int cmd_ls(struct cli *c)
         if (r)
             return cli_usage("--sort: %s", err);
     }
-    /* the table needs a few columns; --json and -m the full objects */
-    json_t *reply =
-        client_call(c, json_pack("{s:s, s:b}", "cmd", "list", "brief", !c->json && !mini));
+    if (!c->json && !mini)
+        return print_table(c, &sort);
+    /* --json and -m: the full objects */
+    json_t *reply = client_call(c, json_pack("{s:s, s:b}", "cmd", "list", "brief", 0));
     if (!reply)
         return 1;
     json_t *procs = json_object_get(reply, "processes");
@@ -56,10 +83,8 @@ int cmd_ls(struct cli *c)
         proc_sort_apply(procs, &sort);
     if (c->json)
         print_json(procs, JSON_COMPACT);
-    else if (mini)
-        render_mini(c, procs);
     else
-        render_table_ordered(c, procs);
+        render_mini(c, procs);
     json_decref(reply);
     return 0;
 }

@@ -123,6 +123,12 @@ static void check_sup(const struct cli *c, struct doctor_row *row)
             "%s (system libc: ~1.4 MB of memory per instance)", path);
 }
 
+static void check_monit(const struct cli *c, struct doctor_row *row)
+{
+    check_helper_file(c, row, HELPER_MONIT, DOCTOR_WARN,
+                      "reinstall drover: `drover monit` runs the drover-monit next to droverd");
+}
+
 static void check_gzip(const struct cli *c, struct doctor_row *row)
 {
     check_helper_file(c, row, HELPER_GZIP, DOCTOR_WARN,
@@ -367,9 +373,9 @@ static void check_systemd(const struct cli *c, struct doctor_row *row)
 size_t doctor_run(const struct cli *c, struct doctor_row *rows)
 {
     static void (*const checks[])(const struct cli *, struct doctor_row *) = {
-        check_kernel, check_daemon_binary, check_sup,     check_gzip,    check_preload,
-        check_daemon, check_cgroup,        check_pidfd,   check_migrate, check_fd_limit,
-        check_cpus,   check_ports,         check_inotify, check_node,    check_systemd,
+        check_kernel, check_daemon_binary, check_sup,   check_gzip,    check_preload,  check_monit,
+        check_daemon, check_cgroup,        check_pidfd, check_migrate, check_fd_limit, check_cpus,
+        check_ports,  check_inotify,       check_node,  check_systemd,
     };
     _Static_assert(ARRAY_SIZE(checks) <= DOCTOR_MAX_ROWS, "room for every row");
     for (size_t i = 0; i < ARRAY_SIZE(checks); i++) {

@@ -1,5 +1,5 @@
-/* helpers.c - where droverd, drover-sup, drover-gzip and the preload shim
- * are (helpers.h). */
+/* helpers.c - where droverd, drover-sup, drover-gzip, the preload shim and
+ * drover-monit are (helpers.h). */
 #include "cli/helpers.h"
 
 #include <errno.h>
@@ -9,10 +9,9 @@
 #include <string.h>
 
 static const char *const names[HELPER_COUNT] = {
-    [HELPER_DAEMON] = "droverd",
-    [HELPER_SUP] = "drover-sup",
-    [HELPER_GZIP] = "drover-gzip",
-    [HELPER_PRELOAD] = "libdrover-preload.so",
+    [HELPER_DAEMON] = "droverd",     [HELPER_SUP] = "drover-sup",
+    [HELPER_GZIP] = "drover-gzip",   [HELPER_PRELOAD] = "libdrover-preload.so",
+    [HELPER_MONIT] = "drover-monit",
 };
 
 const char *helper_name(enum helper h)

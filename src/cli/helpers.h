@@ -1,8 +1,8 @@
 /* helpers.h - where the programs drover runs are, found the way the
  * binaries themselves find them: droverd next to drover (the build tree
  * holds every program in one dir; an installed <bindir>/droverd is a link
- * to <helperdir>/droverd), and drover-sup, drover-gzip and
- * libdrover-preload.so next to droverd's real file. `drover version` and
+ * to <helperdir>/droverd), and drover-sup, drover-gzip,
+ * libdrover-preload.so and drover-monit next to droverd's real file. `drover version` and
  * `drover doctor` report them. */
 #pragma once
 
@@ -15,6 +15,7 @@ enum helper {
     HELPER_SUP,     /* drover-sup, one per instance */
     HELPER_GZIP,    /* drover-gzip, compresses rotated logs */
     HELPER_PRELOAD, /* libdrover-preload.so, the socket-sharing shim */
+    HELPER_MONIT,   /* drover-monit, the terminal monitor (ncurses) */
     HELPER_COUNT,
 };
 

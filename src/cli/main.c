@@ -47,8 +47,8 @@ const struct cli_verb cli_verbs[] = {
     {"flush", cmd_flush},
     {"logs", cmd_logs},
     {"log", cmd_logs},
-    {"monit", cmd_monit},
-    {"imonit", cmd_monit},
+    {"monit", cmd_monit_launch},
+    {"imonit", cmd_monit_launch},
     {"dashboard", cmd_dashboard},
     {"dash", cmd_dashboard},
     {"reload", cmd_reload_any},
@@ -80,66 +80,6 @@ const struct cli_verb cli_verbs[] = {
 };
 
 const size_t cli_verbs_len = sizeof(cli_verbs) / sizeof(cli_verbs[0]);
-
-int cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("drover: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 1;
-}
-
-int cli_usage(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("drover: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 2;
-}
-
-void cli_say(const struct cli *c, const char *fmt, ...)
-{
-    if (c->silent || c->json)
-        return;
-    va_list ap;
-    fputs("[drover] ", stdout);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    fputc('\n', stdout);
-}
-
-int cli_print_json(json_t *v)
-{
-    char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
-    json_decref(v);
-    if (!text)
-        return cli_error("out of memory");
-    puts(text);
-    free(text);
-    return 0;
-}
-
-static void find_exe_dir(struct cli *c)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0) {
-        snprintf(c->exe_dir, sizeof(c->exe_dir), ".");
-        return;
-    }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(c->exe_dir, sizeof(c->exe_dir), "%s", self);
-}
 
 int main(int argc, char **argv)
 {
@@ -181,7 +121,7 @@ int main(int argc, char **argv)
         c.json = c.silent = 0;
         if (paths_resolve(&c.paths) < 0)
             return cli_error("cannot find the drover home: set DROVER_HOME or HOME");
-        find_exe_dir(&c);
+        cli_find_exe_dir(&c);
         return runtime_main(&c);
     }
     if (n_rest == 0) {
@@ -195,7 +135,7 @@ int main(int argc, char **argv)
     int r = paths_resolve(&c.paths);
     if (r < 0)
         return cli_error("cannot find the drover home: set DROVER_HOME or HOME");
-    find_exe_dir(&c);
+    cli_find_exe_dir(&c);
     for (size_t i = 0; i < cli_verbs_len; i++)
         if (!strcmp(cli_verbs[i].name, c.verb))
             return cli_verbs[i].fn(&c);

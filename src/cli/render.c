@@ -1,6 +1,8 @@
 /* render.c - the ls table and describe output. */
 #include "cli/render.h"
 #include "base/timeutil.h"
+#include "base/macros.h"
+#include "base/strbuf.h"
 #include "cli/proc_sort.h"
 #include "proto/status.h"
 
@@ -36,87 +38,107 @@ static size_t width(const char *s)
     return w;
 }
 
-static void line(const size_t *w, const char *l, const char *m, const char *r)
+static void line(struct strbuf *out, const size_t *w, const char *l, const char *m, const char *r)
 {
-    fputs(l, stdout);
+    strbuf_puts(out, l);
     for (int i = 0; i < COLS; i++) {
         for (size_t k = 0; k < w[i] + 2; k++)
-            fputs("─", stdout);
-        fputs(i == COLS - 1 ? r : m, stdout);
+            strbuf_puts(out, "─");
+        strbuf_puts(out, i == COLS - 1 ? r : m);
     }
-    fputc('\n', stdout);
+    strbuf_putc(out, '\n');
 }
 
-void render_table(const struct cli *c, json_t *processes)
+static void cell(struct strbuf *out, const char *text, size_t w, const char *pre, const char *post)
 {
-    json_t *sorted = json_copy(processes);
-    if (sorted)
-        proc_sort_apply(sorted, &PROC_SORT_BY_NAME);
-    render_table_ordered(c, sorted ? sorted : processes);
-    json_decref(sorted);
+    strbuf_putc(out, ' ');
+    strbuf_puts(out, pre);
+    strbuf_puts(out, text);
+    strbuf_puts(out, post);
+    for (size_t k = width(text); k < w; k++)
+        strbuf_putc(out, ' ');
+    strbuf_puts(out, " │");
 }
 
-void render_table_ordered(const struct cli *c, json_t *processes)
+/* The numeric cells of one row (the text cells point into the row). */
+struct row_cells {
+    char id[24], pid[24], uptime[24], restarts[24], cpu[24], mem[24];
+};
+
+static void fill_cells(const struct ls_row *r, struct row_cells *c, const char *cells[COLS])
+{
+    snprintf(c->id, sizeof(c->id), "%lld", r->id);
+    snprintf(c->pid, sizeof(c->pid), "%lld", r->pid);
+    if (r->pid > 0)
+        format_duration_short(r->uptime_ms, c->uptime, sizeof(c->uptime));
+    else
+        snprintf(c->uptime, sizeof(c->uptime), "0");
+    snprintf(c->restarts, sizeof(c->restarts), "%lld", r->restarts);
+    snprintf(c->cpu, sizeof(c->cpu), "%.0f%%", r->cpu);
+    format_bytes_short((uint64_t)(r->memory > 0 ? r->memory : 0), c->mem, sizeof(c->mem));
+    const char *v[COLS] = {c->id,       r->name,   r->mode, c->pid, c->uptime,
+                           c->restarts, r->status, c->cpu,  c->mem};
+    memcpy(cells, v, sizeof(v));
+}
+
+void render_rows(const struct cli *c, const struct ls_rows *rows)
 {
     static const char *const head[COLS] = {"id", "name",   "mode", "pid", "uptime",
                                            "↺",  "status", "cpu",  "mem"};
-    size_t n = json_array_size(processes);
-    if (n == 0) {
+    if (rows->n == 0) {
         printf("no processes (start one with: drover start <script>)\n");
         return;
     }
-    char(*cells)[COLS][64] = calloc(n, sizeof(*cells));
-    if (!cells)
+    struct row_cells *nums = malloc(rows->n * sizeof(*nums));
+    if (!nums)
         return;
     size_t w[COLS];
+    const char *cells[COLS];
     for (int i = 0; i < COLS; i++)
         w[i] = width(head[i]);
-    for (size_t r = 0; r < n; r++) {
-        json_t *p = json_array_get(processes, r);
-        const char *status = json_string_value(json_object_get(p, "status"));
-        int running = json_integer_value(json_object_get(p, "pid")) > 0;
-        snprintf(cells[r][0], 64, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
-        snprintf(cells[r][1], 64, "%s", json_string_value(json_object_get(p, "name")));
-        snprintf(cells[r][2], 64, "%s", json_string_value(json_object_get(p, "mode")));
-        snprintf(cells[r][3], 64, "%lld", (long long)json_integer_value(json_object_get(p, "pid")));
-        if (running)
-            format_duration_short(json_integer_value(json_object_get(p, "uptime_ms")), cells[r][4],
-                                  64);
-        else
-            snprintf(cells[r][4], 64, "0");
-        snprintf(cells[r][5], 64, "%lld",
-                 (long long)json_integer_value(json_object_get(p, "restarts")));
-        snprintf(cells[r][6], 64, "%s", status ? status : "?");
-        snprintf(cells[r][7], 64, "%.0f%%", json_number_value(json_object_get(p, "cpu")));
-        format_bytes_short((uint64_t)json_integer_value(json_object_get(p, "memory")), cells[r][8],
-                           64);
+    for (size_t r = 0; r < rows->n; r++) {
+        fill_cells(&rows->rows[r], &nums[r], cells);
         for (int i = 0; i < COLS; i++)
-            if (width(cells[r][i]) > w[i])
-                w[i] = width(cells[r][i]);
+            w[i] = MAX(w[i], width(cells[i]));
     }
-    line(w, "┌", "┬", "┐");
-    fputs("│", stdout);
+    struct strbuf out = STRBUF_INIT;
+    strbuf_reserve(&out, (rows->n + 4) * 160);
+    line(&out, w, "┌", "┬", "┐");
+    strbuf_puts(&out, "│");
     for (int i = 0; i < COLS; i++)
-        printf(" %s%*s │", head[i], (int)(w[i] - width(head[i])), "");
-    fputc('\n', stdout);
-    line(w, "├", "┼", "┤");
-    for (size_t r = 0; r < n; r++) {
-        fputs("│", stdout);
+        cell(&out, head[i], w[i], "", "");
+    strbuf_putc(&out, '\n');
+    line(&out, w, "├", "┼", "┤");
+    for (size_t r = 0; r < rows->n; r++) {
+        fill_cells(&rows->rows[r], &nums[r], cells);
+        strbuf_puts(&out, "│");
         for (int i = 0; i < COLS; i++) {
             const char *pre = "", *post = "";
             if (c->color && i == 6) {
-                pre = color_for_status(cells[r][6]);
+                pre = color_for_status(cells[6]);
                 post = "\033[0m";
             } else if (c->color && i == 1) {
                 pre = "\033[1m";
                 post = "\033[0m";
             }
-            printf(" %s%s%s%*s │", pre, cells[r][i], post, (int)(w[i] - width(cells[r][i])), "");
+            cell(&out, cells[i], w[i], pre, post);
         }
-        fputc('\n', stdout);
+        strbuf_putc(&out, '\n');
     }
-    line(w, "└", "┴", "┘");
-    free(cells);
+    line(&out, w, "└", "┴", "┘");
+    fwrite(out.buf, 1, out.len, stdout);
+    strbuf_free(&out);
+    free(nums);
+}
+
+void render_table(const struct cli *c, json_t *processes)
+{
+    struct ls_rows rows;
+    if (ls_rows_from_json(&rows, processes) < 0)
+        return;
+    ls_rows_sort(&rows, &PROC_SORT_BY_NAME);
+    render_rows(c, &rows);
+    ls_rows_free(&rows);
 }
 
 void render_mini(const struct cli *c, json_t *processes)

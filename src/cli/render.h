@@ -7,13 +7,14 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/ls_rows.h"
 
 /* Prints the process table (a note when there is none), sorted by name as
  * PM2 does (proc_sort.h): the table after every action. */
 void render_table(const struct cli *c, json_t *processes);
 
-/* The same, in the order of processes (`ls --sort`). */
-void render_table_ordered(const struct cli *c, json_t *processes);
+/* The same table from rows, in their order (`ls`, `ls --sort`). */
+void render_rows(const struct cli *c, const struct ls_rows *rows);
 
 /* Prints PM2's mini list (`ls -m`): a few "key : value" lines per
  * process, each block headed "+--- <name>". Needs the full objects. */

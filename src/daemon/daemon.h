@@ -133,12 +133,18 @@ struct daemon {
     int keep_apps_on_exit;     /* drover update: leave supervisors running */
     int64_t exit_deadline;     /* mono ms: the loop ends by then even if replies are queued */
     int64_t started_at;
-    int64_t stats_at_ms;       /* mono ms of the last sample (state/stats.h), 0 = none */
-    unsigned long nofile_soft; /* the fd limit we inherited, handed down to supervisors */
-    char cgroup_base[512];     /* cgroup v2 dir for instance cgroups, "" when unusable */
-    int persist_dirty;         /* state.json is behind the registry */
-    int persist_error;         /* negative errno of the last failed write, else 0 */
-    int64_t persist_timer;     /* the write of a change nobody waits for */
+    int64_t stats_at_ms;          /* mono ms of the last sample (state/stats.h), 0 = none */
+    int stats_refresh_wanted;     /* a view was served a stale sample (state/stats.h) */
+    int stats_round_active;       /* a sample is under way, in slices */
+    size_t stats_round_next;      /* its next instance */
+    int64_t stats_round_spent_us; /* CPU it used so far */
+    int64_t stats_round_cost_us;  /* CPU the last whole sample used */
+    int64_t stats_refresh_timer;  /* the next slice or round, 0 = none */
+    unsigned long nofile_soft;    /* the fd limit we inherited, handed down to supervisors */
+    char cgroup_base[512];        /* cgroup v2 dir for instance cgroups, "" when unusable */
+    int persist_dirty;            /* state.json is behind the registry */
+    int persist_error;            /* negative errno of the last failed write, else 0 */
+    int64_t persist_timer;        /* the write of a change nobody waits for */
 };
 
 /* Schedules a write of state.json (apps, instances, next id): changes in

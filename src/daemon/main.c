@@ -28,6 +28,7 @@
 #include "daemon/state/registry.h"
 #include "daemon/sdnotify.h"
 #include "daemon/server.h"
+#include "daemon/state/stats.h"
 #include "daemon/instances/suplink.h"
 #include "daemon/triggers/triggers.h"
 #include "loop/loop.h"
@@ -62,11 +63,13 @@ static void on_sigchld(struct ev_loop *loop, int signo, void *data)
         ;
 }
 
-/* Once per loop turn, before waiting: state.json, then the replies. */
+/* Once per loop turn, before waiting: state.json, then the replies, then
+ * the sample a stale view asked for. */
 static void before_sleep(struct ev_loop *loop, void *data)
 {
     (void)loop;
     server_before_sleep(data);
+    stats_before_sleep(data);
 }
 
 /* Tells the service manager (once) that the daemon is going away. */

@@ -102,7 +102,7 @@ def man_page(layout, name, section):
 def test_the_layout(installed):
     lay = installed
     assert os.access(lay.drover(), os.X_OK)
-    for helper in ("droverd", "drover-sup", "drover-gzip", "libdrover-preload.so"):
+    for helper in ("droverd", "drover-sup", "drover-gzip", "libdrover-preload.so", "drover-monit"):
         assert os.path.isfile(os.path.join(lay.helpers, helper)), helper
         assert not os.path.exists(os.path.join(lay.bin, helper)) or helper == "droverd"
     # bin/droverd and bin/drover-runtime are relative links: the tree can move
@@ -191,7 +191,7 @@ def test_man_reads_the_installed_pages(installed):
 def test_installed_doctor_and_completion(inst):
     rows = json.loads(inst.run("doctor", "--json").stdout)
     text = json.dumps(rows)
-    for helper in ("droverd", "drover-sup", "drover-gzip", "libdrover-preload.so"):
+    for helper in ("droverd", "drover-sup", "drover-gzip", "libdrover-preload.so", "drover-monit"):
         assert real(os.path.join(inst.layout.helpers, helper)) in text, helper
     # the installed bash completion, run by a bash whose PATH finds only the
     # installed drover

@@ -7,9 +7,11 @@
 #include "daemon/state/describe.h"
 #include "daemon/state/registry.h"
 #include "daemon/state/stats.h"
+#include "proto/ls_rows.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void cmd_ping(struct daemon *d, struct client *c, json_t *req)
@@ -20,10 +22,31 @@ void cmd_ping(struct daemon *d, struct client *c, json_t *req)
                               (json_int_t)(wall_ms() - d->started_at), "home", d->paths.home));
 }
 
+/* `ls`: the table's rows as text (proto/ls_rows.h). 0 when the CLI asked
+ * for a format this daemon does not write (it gets the brief objects). */
+static int reply_rows(struct daemon *d, struct client *c, json_t *req)
+{
+    const char *fields = json_string_value(json_object_get(req, "rows"));
+    if (!fields || strcmp(fields, LS_ROWS_FIELDS) != 0)
+        return 0;
+    struct strbuf rows = STRBUF_INIT;
+    int r = describe_rows(d, &rows);
+    if (r < 0) {
+        strbuf_free(&rows);
+        server_reply_error_code(c, r, "listing: %s", strerror(-r));
+        return 1;
+    }
+    server_reply(c, json_pack("{s:s%}", "rows", rows.buf ? rows.buf : "", rows.len));
+    strbuf_free(&rows);
+    return 1;
+}
+
 void cmd_list(struct daemon *d, struct client *c, json_t *req)
 {
     int brief = json_is_true(json_object_get(req, "brief"));
     stats_sample(d);
+    if (reply_rows(d, c, req))
+        return;
     json_t *reply = json_object();
     if (brief)
         json_object_set_new(reply, "processes", describe_all_brief(d));

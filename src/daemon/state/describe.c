@@ -146,3 +146,23 @@ json_t *describe_all_brief(const struct daemon *d)
     }
     return arr;
 }
+
+int describe_rows(const struct daemon *d, struct strbuf *out)
+{
+    int64_t now = wall_ms();
+    for (size_t i = 0; i < d->reg.n_insts; i++) {
+        const struct inst *in = d->reg.insts[i];
+        const struct inst_snapshot *s = &in->snap;
+        int running = s->pid > 0;
+        int r = strbuf_printf(
+            out, "%lld\t%s\t%s\t%s\t%lld\t%s\t%lld\t%lld\t%.1f\t%llu\n", (long long)in->id,
+            in->app->name, in->app->cfg.namespace,
+            app_config_choice("exec_mode", in->app->cfg.exec_mode),
+            (long long)(running ? s->pid : 0), status_name(inst_status(in)), (long long)s->restarts,
+            (long long)(running ? now - s->started_at : 0), running ? in->cpu_percent : 0.0,
+            (unsigned long long)(running ? in->memory_bytes : 0));
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

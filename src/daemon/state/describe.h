@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "base/strbuf.h"
 #include "daemon/daemon.h"
 
 /* Describes one instance (new reference), without its config. */
@@ -30,3 +31,7 @@ void describe_into(const struct daemon *d, json_t *reply, struct inst **insts, s
  * status restarts uptime_ms cpu memory), for every instance: a tenth of the
  * full description's size with many apps. */
 json_t *describe_all_brief(const struct daemon *d);
+
+/* Appends the `ls` table's rows of every instance to out, in the format of
+ * proto/ls_rows.h. Returns 0 or a negative errno (out's limit). */
+int describe_rows(const struct daemon *d, struct strbuf *out);
