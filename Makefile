@@ -29,7 +29,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 # the e2e suites that drive the core (daemon, supervisor, CLI, shim) run a
 # second time against the ASan+UBSan binaries
 E2E_ASAN = tests/e2e/test_foundation.py tests/e2e/test_daemon_survival.py tests/e2e/test_cluster.py \
-	tests/e2e/test_drain.py
+	tests/e2e/test_drain.py tests/e2e/test_least_conn.py
 
 .PHONY: all build build-tests deps run test test-unit test-asan test-valgrind test-e2e test-e2e-asan \
 	bench bench-smoke check-fresh test-containers fuzz install deb check-deb npm check-npm format clean

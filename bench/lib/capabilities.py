@@ -11,6 +11,9 @@ probe shows it working:
   cluster-sticky  the same with --balancing sticky, except that requests
       come from 32 loopback addresses (127.0.0.2..33): both pids answer,
       and every address is always answered by the same one
+  cluster-least_conn  the same with --balancing least_conn, from a root
+      bench (the daemon loads an eBPF program; without it the kernel's
+      hash spreads, which is slots, not least_conn)
   reload  `drover reload <app>` exits 0 and replaces both workers' pids
           while every one stays online
   scale   `drover scale <app> 3` exits 0 and 3 workers are online
@@ -18,6 +21,7 @@ probe shows it working:
 Anything else is a reason string, printed and written to the doc as
 "n/a (not available in this build)".
 """
+import os
 import threading
 import time
 
@@ -58,6 +62,8 @@ STICKY_SOURCES = [f"127.0.0.{i}" for i in range(2, 34)]
 
 
 def probe_cluster(ctx, balancing):
+    if balancing == "least_conn" and os.geteuid() != 0:
+        return "needs a root daemon (eBPF)"
     d = Drover(ctx, f"probe-{balancing}")
     port = free_port()
     try:
@@ -148,7 +154,8 @@ def probe(ctx):
 
     def one(b):
         caps[f"cluster-{b}"] = probe_cluster(ctx, b)
-    ts = [threading.Thread(target=one, args=(b,)) for b in ("shared", "slots", "sticky")]
+    ts = [threading.Thread(target=one, args=(b,))
+          for b in ("shared", "slots", "sticky", "least_conn")]
     for t in ts:
         t.start()
     for t in ts:

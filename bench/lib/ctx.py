@@ -35,12 +35,13 @@ FULL = {
     "reload_ka_clients": 16,  # keep-alive clients (threads), one connection each
     "reload_ka_pause_s": 0.005,  # pause between a client's requests (moderate, not saturating)
     "balance_workers": 4,
-    "balance_variants": ["drover-shared", "drover-slots", "drover-sticky", "pm2", "node-rr",
-                         "nginx"],
+    "balance_variants": ["drover-shared", "drover-slots", "drover-sticky", "drover-least_conn",
+                         "pm2", "node-rr", "nginx"],
     "balance_concurrency": [1, 8, 64],
     "balance_requests": 1024,  # per variant and concurrency (new connection each)
     "balance_sources": 64,    # sticky row: requests from 127.0.0.2 .. 127.0.0.(1 + this)
-    "mix_variants": ["drover-shared", "drover-slots", "drover-sticky", "nginx-lc", "nginx"],
+    "mix_variants": ["drover-shared", "drover-slots", "drover-sticky", "drover-least_conn",
+                     "nginx-lc", "nginx"],
     "mix_clients": 16,        # keep-alive clients
     "mix_requests": 200,      # per client; every mix_slow_every-th is slow
     "mix_slow_every": 10,
@@ -80,7 +81,7 @@ SMOKE = dict(FULL, **{
     "balance_concurrency": [1, 8],
     "balance_requests": 48,
     "balance_sources": 8,
-    "mix_variants": ["drover-shared", "nginx-lc"],
+    "mix_variants": ["drover-shared", "drover-least_conn", "nginx-lc"],
     "mix_clients": 4,
     "mix_requests": 20,
     "recovery_kills": 1,

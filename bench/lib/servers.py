@@ -13,6 +13,7 @@ the variants that can reload (drover, PM2, node-rr). Variants:
   drover-shared drover start app -i n --port P --balancing shared
   drover-slots  drover start app -i n --port P --balancing slots
   drover-sticky drover start app -i n --port P --balancing sticky
+  drover-least_conn  drover start app -i n --port P --balancing least_conn
   pm2           PM2 cluster mode (-i n), node cluster round-robin inside God
   node-rr       node cluster module, SCHED_RR (primary accepts); reload() is
                 a rolling reload by the primary on SIGHUP (apps/cluster.js)
@@ -22,7 +23,8 @@ the variants that can reload (drover, PM2, node-rr). Variants:
   nginx-lc      the same with `least_conn`
   haproxy       HAProxy (roundrobin, http-reuse) in front of n single processes
 
-VARIANTS are the ones section 3 compares; drover-sticky and nginx-lc are
+VARIANTS are the ones section 3 compares; drover-sticky, drover-least_conn
+and nginx-lc are
 only started by name (sections 4 and 8).
 """
 import json
@@ -45,6 +47,7 @@ LABELS = {
     "drover-shared": "drover cluster, shared",
     "drover-slots": "drover cluster, slots",
     "drover-sticky": "drover cluster, sticky",
+    "drover-least_conn": "drover cluster, least_conn",
     "pm2": "PM2 cluster",
     "node-rr": "node cluster, round-robin",
     "node-none": "node cluster, SCHED_NONE",
@@ -55,14 +58,15 @@ LABELS = {
 
 SHORT = {"single": "single", "nomgr": "no manager", "nomgr-1s": "no mgr, 1 session",
          "drover-shared": "drover shared", "drover-slots": "drover slots",
-         "drover-sticky": "drover sticky", "pm2": "PM2 cluster", "node-rr": "node RR",
+         "drover-sticky": "drover sticky", "drover-least_conn": "drover least_conn",
+         "pm2": "PM2 cluster", "node-rr": "node RR",
          "node-none": "node SCHED_NONE", "nginx": "nginx", "nginx-lc": "nginx least_conn",
          "haproxy": "HAProxy"}
 
 # what a variant needs: a peer (ctx.have) or a drover capability (ctx.caps)
 NEEDS = {"pm2": "pm2", "nginx": "nginx", "nginx-lc": "nginx", "haproxy": "haproxy",
          "drover-shared": "cluster-shared", "drover-slots": "cluster-slots",
-         "drover-sticky": "cluster-sticky"}
+         "drover-sticky": "cluster-sticky", "drover-least_conn": "cluster-least_conn"}
 
 
 
@@ -243,8 +247,8 @@ def start(ctx, variant, app, port, n=2, env=None):
                       f"on ports {', '.join(map(str, backends))})",
                       workers=lambda: [bp.pid for bp in bps], front=_tree(front.pid))
 
-    if variant in ("drover-shared", "drover-slots", "drover-sticky"):
-        mode = variant.split("-")[1]
+    if variant in ("drover-shared", "drover-slots", "drover-sticky", "drover-least_conn"):
+        mode = variant.split("-", 1)[1]
         d = Drover(ctx, variant)
         args = ["start", app, "--name", "web", "-i", n, "--port", port, "--balancing", mode]
         for k, v in env.items():

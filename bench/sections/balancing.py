@@ -1,6 +1,6 @@
 """balancing.py - section 8: how requests are spread over the instances.
 
-Spread: the hello app with 4 workers under each variant (drover's three
+Spread: the hello app with 4 workers under each variant (drover's four
 balancing modes, PM2 cluster, node cluster round-robin, nginx round robin in
 front of 4 single processes) gets a fixed number of GETs, each on a new
 connection (lib/wrk.spread), from 1, 8 and 64 concurrent clients on
@@ -141,7 +141,9 @@ drover: `--balancing shared` (the default: one listening socket all workers acce
 connection), `sticky` (slots, and a kernel program picks the slot from the client address
 alone, so everything from one address goes to one worker — from a single 127.0.0.1 that is
 one worker by design; the "{cfg['balance_sources']} client addresses" row sends request k
-from 127.0.0.(2 + k mod {cfg['balance_sources']}), like many users). PM2 and node cluster
+from 127.0.0.(2 + k mod {cfg['balance_sources']}), like many users), `least_conn` (slots,
+and a kernel program picks the slot whose workers hold the fewest open connections, ties at
+random). PM2 and node cluster
 (`SCHED_RR`): the primary accepts and hands connections round-robin. nginx: round robin over
 {n} single node processes. **workers reached**: of {n}; **busiest worker**: its share of the
 answers ({100 / n:g} % is an even spread, 100 % is one worker for everything); **CV**: the
@@ -196,9 +198,11 @@ connection each, {cfg['mix_pause_s'] * 1000:g} ms between requests) send
 {cfg['mix_requests']} requests each, every {cfg['mix_slow_every']}th of them to `/slow`;
 latency is from sending a request to the last byte of its answer, in ms. drover balances
 connections, not requests: a keep-alive connection stays with the worker that accepted it,
-while nginx picks an upstream per request. **drover has no `least_conn` mode yet** (issue
-11 plans one where the shim knows each worker's open connections), so its three modes are
-compared with nginx `least_conn` and nginx round robin. Median [min–max] over {cfg['reps']}
+while nginx picks an upstream per request. drover's `least_conn` picks, for each new
+connection, the slot whose workers hold the fewest open connections at that moment (the
+shim counts them in shared memory, an eBPF program on the port's `SO_REUSEPORT` group reads
+them; a root daemon); its other modes pick by hash or by whichever worker accepts first.
+Compared with nginx `least_conn` and nginx round robin. Median [min–max] over {cfg['reps']}
 runs.""")
     rows = []
     for v in cfg["mix_variants"]:

@@ -269,8 +269,8 @@ static void check_migrate(const struct cli *c, struct doctor_row *row)
             "not supported by this kernel: connections queued on a closed slots socket are reset");
     else if (strcmp(v, "1") != 0 && geteuid() == 0)
         set(row, name, DOCTOR_OK, NULL,
-            "%s, but a root daemon turns migration on for its slots groups (a closed slot's "
-            "queue moves to the others); sticky groups need the sysctl",
+            "%s, but a root daemon turns migration on for its slots, sticky and least_conn "
+            "groups (a closed slot's queue moves to the others)",
             v);
     else if (strcmp(v, "1") != 0)
         set(row, name, DOCTOR_WARN,

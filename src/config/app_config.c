@@ -105,6 +105,10 @@ static int check_semantics(struct ctx *c, json_t *o)
         r = option_error(c->err, c->errlen, c->app, "instances",
                          "%lld is above max_instances (%lld)", (long long)cfg.instances,
                          (long long)cfg.max_instances);
+    else if (cfg.balancing == BALANCE_LEAST_CONN && cfg.instances > CFG_LEAST_CONN_MAX_INSTANCES)
+        r = option_error(c->err, c->errlen, c->app, "instances",
+                         "%lld is above %d, the most balancing least_conn weighs",
+                         (long long)cfg.instances, CFG_LEAST_CONN_MAX_INSTANCES);
     app_config_free(&cfg);
     return r;
 }
@@ -284,4 +288,14 @@ const char *app_config_choice(const char *key, int value)
         if (i == value)
             return d->choices[i];
     return "";
+}
+
+int64_t app_config_instance_cap(const struct app_config *cfg, const char **why)
+{
+    *why = "max_instances";
+    if (cfg->balancing == BALANCE_LEAST_CONN && cfg->max_instances > CFG_LEAST_CONN_MAX_INSTANCES) {
+        *why = "least_conn";
+        return CFG_LEAST_CONN_MAX_INSTANCES;
+    }
+    return cfg->max_instances;
 }

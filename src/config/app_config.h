@@ -20,10 +20,12 @@
 #include <stdint.h>
 
 #define CFG_HARD_MAX_INSTANCES 4096
+#define CFG_LEAST_CONN_MAX_INSTANCES 64 /* slots balancing least_conn weighs (proto/least_conn.h)  \
+                                         */
 #define CFG_MAX_NAME_LEN 128
 
 enum exec_mode { EXEC_FORK, EXEC_CLUSTER };
-enum balancing { BALANCE_SHARED, BALANCE_SLOTS, BALANCE_STICKY };
+enum balancing { BALANCE_SHARED, BALANCE_SLOTS, BALANCE_STICKY, BALANCE_LEAST_CONN };
 enum log_type { LOG_TYPE_RAW, LOG_TYPE_JSON };
 
 /* Every option, typed. Strings and JSON values are borrowed from `json`
@@ -97,3 +99,8 @@ int app_name_check(const char *name, char *why, size_t whylen);
 
 /* The word of an enumerated option's value ("cluster", "slots", "json"). */
 const char *app_config_choice(const char *key, int value);
+
+/* How many instances the app may run: max_instances, and at most
+ * CFG_LEAST_CONN_MAX_INSTANCES with balancing least_conn. why names the
+ * bound for messages ("max_instances" or "least_conn"). */
+int64_t app_config_instance_cap(const struct app_config *cfg, const char **why);

@@ -8,7 +8,7 @@
 #define NONE OPT_NO_FIELD
 
 static const char *const exec_modes[] = {"fork", "cluster", NULL};
-static const char *const balancings[] = {"shared", "slots", "sticky", NULL};
+static const char *const balancings[] = {"shared", "slots", "sticky", "least_conn", NULL};
 static const char *const log_types[] = {"raw", "json", NULL};
 
 /* clang-format off */
@@ -51,8 +51,9 @@ const struct opt_def opt_table[] = {
     {"metrics_path", "--metrics-path", NULL, OPT_STRING, 0, "/metrics", F(metrics_path), NULL,
      "the path of each instance's own metrics (metrics_port)"},
     {"balancing", "--balancing", NULL, OPT_ENUM, 0, "shared", F(balancing), balancings,
-     "cluster balancing: shared (one socket), slots (one SO_REUSEPORT socket per slot) or "
-     "sticky (slots, and a client address always goes to the same slot)"},
+     "cluster balancing: shared (one socket), slots (one SO_REUSEPORT socket per slot), "
+     "sticky (slots, and a client address always goes to the same slot) or least_conn (slots, "
+     "and a new connection goes to the slot with the fewest open ones; a root daemon)"},
     {"instance_var", "--instance-var", NULL, OPT_STRING, 0, "NODE_APP_INSTANCE",
      F(instance_var), NULL, "variable holding the instance number"},
     {"increment_var", "--increment-var", NULL, OPT_STRING, 0, NULL, F(increment_var), NULL,

@@ -9,12 +9,15 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,6 +30,10 @@ typedef int (*shutdown_fn)(int, int);
 typedef int (*close_fn)(int);
 typedef int (*accept_fn)(int, struct sockaddr *, socklen_t *);
 typedef int (*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
+typedef long (*syscall_fn)(long, ...);
+typedef int (*close_range_fn)(unsigned, unsigned, int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*dup3_fn)(int, int, int);
 
 /* fds of this process that hold a shared socket (0: free slot, else fd+1),
  * and the socket's inode (what the drain handler checks it still is) */
@@ -102,6 +109,23 @@ static int broker_connect(void)
         return -1;
     }
     return s;
+}
+
+int shim_broker_fd(const char *cmd, struct kv_msg *m, char **reply)
+{
+    struct strbuf req = STRBUF_INIT;
+    size_t len = 0;
+    int fd = -1, saved = errno;
+    *reply = NULL;
+    kv_add(&req, "cmd", cmd);
+    int r = shim_broker_call(&req, reply, &len, &fd);
+    strbuf_free(&req);
+    if (r == 0 && (fd < 0 || kv_parse(*reply, len, m) < 0 || kv_get_i64(m, "ok", 0) != 1))
+        r = -EPROTO;
+    if (r < 0 && fd >= 0)
+        close(fd);
+    errno = saved;
+    return r < 0 ? r : fd;
 }
 
 int shim_broker_call(struct strbuf *req, char **out, size_t *out_len, int *fd)
@@ -306,7 +330,57 @@ EXPORT int close(int fd)
         real = (close_fn)next_symbol("close");
     if (fd >= 0 && is_shared(fd))
         shim_unmark_shared(fd);
+    shim_lc_closing(fd);
     return real(fd);
+}
+
+/* libuv closes with syscall(SYS_close, fd), past close() */
+EXPORT long syscall(long number, ...)
+{
+    static syscall_fn real;
+    if (!real)
+        real = (syscall_fn)next_symbol("syscall");
+    va_list ap;
+    va_start(ap, number);
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    if (number == SYS_close)
+        shim_lc_closing((int)a[0]);
+    else if (number == SYS_close_range && !(a[2] & CLOSE_RANGE_CLOEXEC))
+        shim_lc_closing_range((unsigned)a[0], (unsigned)a[1]);
+    return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    static close_range_fn real;
+    if (!real)
+        real = (close_range_fn)next_symbol("close_range");
+    if (!(flags & CLOSE_RANGE_CLOEXEC))
+        shim_lc_closing_range(first, last);
+    return real(first, last, flags);
+}
+
+EXPORT int dup2(int old, int new)
+{
+    static dup2_fn real;
+    if (!real)
+        real = (dup2_fn)next_symbol("dup2");
+    if (old != new)
+        shim_lc_closing(new);
+    return real(old, new);
+}
+
+EXPORT int dup3(int old, int new, int flags)
+{
+    static dup3_fn real;
+    if (!real)
+        real = (dup3_fn)next_symbol("dup3");
+    if (old != new)
+        shim_lc_closing(new);
+    return real(old, new, flags);
 }
 
 EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -315,8 +389,10 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
     if (!real)
         real = (accept_fn)next_symbol("accept");
     int r = real(fd, addr, len);
-    if (r >= 0 && is_shared(fd))
+    if (r >= 0 && is_shared(fd)) {
         shim_stats_accepted();
+        shim_lc_accepted(r);
+    }
     return r;
 }
 
@@ -326,7 +402,9 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     if (!real)
         real = (accept4_fn)next_symbol("accept4");
     int r = real(fd, addr, len, flags);
-    if (r >= 0 && is_shared(fd))
+    if (r >= 0 && is_shared(fd)) {
         shim_stats_accepted();
+        shim_lc_accepted(r);
+    }
     return r;
 }

@@ -2,11 +2,8 @@
  * is asked from the broker once, when the process first holds a shared
  * socket, and every accept on a shared socket adds one to it. */
 #include "preload/shim.h"
-#include "base/strbuf.h"
 #include "proto/conn_stats.h"
-#include "proto/kv.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,27 +15,22 @@ void shim_stats_attach(void)
 {
     if (__atomic_exchange_n(&attached, 1, __ATOMIC_ACQ_REL))
         return;
+    shim_lc_attach(); /* not a statistic: balancing needs it whatever the setting */
     /* DROVER_CONN_STATS=0 in the app's env: no counting (what make bench
      * compares against) */
     const char *off = getenv("DROVER_CONN_STATS");
     if (off && !strcmp(off, "0"))
         return;
-    struct strbuf req = STRBUF_INIT;
-    char *reply = NULL;
-    size_t len = 0;
-    int fd = -1;
-    int saved = errno;
-    kv_add(&req, "cmd", "stats");
-    if (shim_broker_call(&req, &reply, &len, &fd) == 0 && fd >= 0) {
+    char *reply;
+    struct kv_msg m;
+    int fd = shim_broker_fd("stats", &m, &reply);
+    if (fd >= 0) {
         struct conn_stats *p;
         if (conn_stats_map(fd, 1, &p) == 0)
             __atomic_store_n(&page, p, __ATOMIC_RELEASE);
-    }
-    if (fd >= 0)
         close(fd);
+    }
     free(reply);
-    strbuf_free(&req);
-    errno = saved;
 }
 
 void shim_stats_accepted(void)

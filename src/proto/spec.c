@@ -1,5 +1,6 @@
 /* spec.c - the supervisor's instance spec on the wire (spec.h). */
 #include "proto/spec.h"
+#include "proto/least_conn.h"
 #include "proto/kvcodec.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ static const struct kvc_field fields[] = {
     KVC_FIELD(S, node_ipc, KVC_INT),
     KVC_FIELD(S, inspect_port, KVC_INT),
     KVC_FIELD(S, metrics_port, KVC_INT),
+    KVC_FIELD(S, lc_fd, KVC_INT),
+    KVC_FIELD(S, lc_cell, KVC_INT),
     KVC_FIELD(S, notify_path, KVC_STR),
     KVC_FIELD(S, cgroup, KVC_STR),
     KVC_FIELD(S, log_out, KVC_STR),
@@ -83,6 +86,10 @@ static int check(const struct inst_spec *s, const char **bad)
         return *bad = "kill_signal", -EINVAL;
     if (s->n_listen_fds < 0 || s->n_listen_fds > SPEC_MAX_LISTEN_FDS)
         return *bad = "n_listen_fds", -EINVAL;
+    if (s->lc_fd && s->lc_fd != 4 + s->n_listen_fds)
+        return *bad = "lc_fd", -EINVAL;
+    if (s->lc_cell < 0 || s->lc_cell >= LC_MAX_SLOTS * LC_CELLS_PER_SLOT)
+        return *bad = "lc_cell", -EINVAL;
     if ((unsigned)s->readiness > READY_EXPLICIT)
         return *bad = "readiness", -EINVAL;
     const struct {

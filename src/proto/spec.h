@@ -19,6 +19,9 @@
  *                0: none; the broker never shares it (the app binds it itself)
  *   metrics_port this instance's own metrics port (metrics_port + slot), 0:
  *                none; never shared either
+ *   lc_fd        balancing least_conn: the counts map (proto/least_conn.h),
+ *                inherited at fd 4 + n_listen_fds; 0: none. lc_cell: this
+ *                supervisor's cell in it
  *   cgroup       cgroup v2 directory for the app tree (optional)
  *   logs         log_* (logs/logger.h)
  *
@@ -76,6 +79,7 @@ struct inst_spec {
     int node_ipc;
     int inspect_port;
     int metrics_port;
+    int lc_fd, lc_cell;
     const char *notify_path; /* NOTIFY_SOCKET's file; NULL: an abstract name */
     const char *cgroup;
     const char *log_out, *log_err, *log_combined;

@@ -187,6 +187,17 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
         /* the shim maps the page and counts its accepts (proto/conn_stats.h) */
         reply(c, s->conn_stats_fd >= 0, s->conn_stats_fd >= 0 ? NULL : "no counters",
               s->conn_stats_fd);
+    } else if (strcmp(cmd, "lc") == 0) {
+        /* least_conn: the shim counts its open connections in our cell */
+        if (s->lc_fd < 0) {
+            reply(c, 0, "no least_conn counts", -1);
+        } else {
+            struct strbuf b = STRBUF_INIT;
+            kv_add_i64(&b, "ok", 1);
+            kv_add_i64(&b, "cell", s->spec.lc_cell);
+            conn_send(c, b.buf, b.len, &s->lc_fd, 1);
+            strbuf_free(&b);
+        }
     } else if (strcmp(cmd, "ready") == 0) {
         /* listen() on a shared socket: the run serves */
         instance_mark_serving(&s->inst);

@@ -15,6 +15,8 @@
  *       -> ok=1
  *   cmd=stats   -> ok=1 with the page of connection counters attached
  *       (proto/conn_stats.h), or ok=0 when the supervisor has none
+ *   cmd=lc      -> ok=1 cell=<n> with the least_conn counts map attached
+ *       (proto/least_conn.h), or ok=0 when the app has none
  *   cmd=drainable (the process took DRAIN_SIGNAL, proto/drain.h; its pid
  *       is the connection's SO_PEERCRED)
  *       -> ok=1, or ok=0 error=<text>

@@ -228,6 +228,12 @@ static int run_command(struct sup *s, const char *cmd, const struct kv_msg *m, c
             return -ENOENT;
         }
         return 0;
+    } else if (strcmp(cmd, "lc_map") == 0) {
+        if (s->lc_fd < 0) {
+            *error = "the app has no least_conn counts";
+            return -ENOENT;
+        }
+        return 0;
     } else if (strcmp(cmd, "rebind") == 0)
         r = control_rebind(s);
     else if (strcmp(cmd, "spec") == 0)
@@ -281,6 +287,8 @@ static void on_frame(struct conn *c, char *payload, size_t len, int *fds, unsign
         add_snapshot(s, &b);
     if (r >= 0 && cmd && strcmp(cmd, "conn_stats") == 0)
         send_to(c, &b, &s->conn_stats_fd, 1);
+    else if (r >= 0 && cmd && strcmp(cmd, "lc_map") == 0)
+        send_to(c, &b, &s->lc_fd, 1);
     else if (r >= 0 && cmd && strcmp(cmd, "listen_fds") == 0)
         send_to(c, &b, s->listen_fds, (unsigned)s->n_listen_fds);
     else

@@ -13,6 +13,7 @@
 #include "logs/logger.h"
 #include "loop/loop.h"
 #include "proto/frame.h"
+#include "proto/least_conn.h"
 #include "config/listen_addr.h"
 #include "sup/app_stdin.h"
 #include "sup/broker.h"
@@ -46,9 +47,20 @@ static void sync_pid_file(struct sup *s, pid_t pid)
                        app_pid_file.path);
 }
 
+/* least_conn: a run that starts or ends finds its cell at 0 (the run
+ * before may have died holding connections it never closed). */
+static void sync_lc_cell(struct sup *s, pid_t pid)
+{
+    if (!s->lc || pid == s->lc_pid)
+        return;
+    s->lc_pid = pid;
+    __atomic_store_n(&s->lc->cells[s->spec.lc_cell], 0, __ATOMIC_RELAXED);
+}
+
 static void on_state_change(struct instance *inst, void *data)
 {
     sync_pid_file(data, inst->pid);
+    sync_lc_cell(data, inst->pid);
     control_broadcast_state(data);
 }
 
@@ -56,6 +68,7 @@ static void on_instance_exit(struct instance *inst, void *data)
 {
     struct sup *s = data;
     sync_pid_file(s, 0);
+    sync_lc_cell(s, 0);
     /* the cgroup and the sockets go before we announce the exit, so a
      * daemon acting on it finds the cgroup base empty and the port free */
     tree_destroy(&inst->tree);
@@ -214,6 +227,17 @@ int main(int argc, char **argv)
     for (int i = 0; i < s.n_listen_fds; i++) {
         s.listen_fds[i] = FIRST_LISTEN_FD + i;
         fd_set_cloexec(s.listen_fds[i], 1);
+    }
+    s.lc_fd = -1;
+    if (s.spec.lc_fd > 0) {
+        fd_set_cloexec(s.spec.lc_fd, 1);
+        int lr = lc_counts_map(s.spec.lc_fd, &s.lc);
+        if (lr == 0)
+            s.lc_fd = s.spec.lc_fd;
+        else {
+            log_warn_errno(lr, "%s: no least_conn counts", s.spec.name);
+            close(s.spec.lc_fd);
+        }
     }
     if (s.spec.listen_fdnames)
         snprintf(s.listen_fdnames, sizeof(s.listen_fdnames), "%s", s.spec.listen_fdnames);

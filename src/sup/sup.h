@@ -13,6 +13,7 @@
 #include "sup/instance.h"
 
 struct conn_stats;
+struct lc_counts;
 
 struct conn;
 struct logger;
@@ -61,6 +62,11 @@ struct sup {
      * the app has no shim */
     int conn_stats_fd;
     struct conn_stats *conn_stats;
+    /* balancing least_conn (proto/least_conn.h): the counts map from the
+     * daemon and the run whose count the cell holds; -1/NULL: none */
+    int lc_fd;
+    struct lc_counts *lc;
+    pid_t lc_pid;
     struct node_ipc *ipc;
     struct drain drain; /* drainable processes, the drain under way (drain.h) */
     /* questions to the daemon awaiting an answer */

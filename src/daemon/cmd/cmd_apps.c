@@ -69,9 +69,11 @@ int apps_add_instances(struct daemon *d, struct app *app, int add, struct op *op
                        size_t errlen)
 {
     int64_t total = (int64_t)app->n_insts + add;
-    if (total > app->cfg.max_instances) {
-        snprintf(err, errlen, "cannot run %lld instances of %s (max_instances is %lld)",
-                 (long long)total, app->name, (long long)app->cfg.max_instances);
+    const char *why;
+    int64_t cap = app_config_instance_cap(&app->cfg, &why);
+    if (total > cap) {
+        snprintf(err, errlen, "cannot run %lld instances of %s (%s allows %lld)", (long long)total,
+                 app->name, why, (long long)cap);
         return -ERANGE;
     }
     if (listeners_prebind(d, app, (int)total, err, errlen) < 0)

@@ -117,7 +117,8 @@ void cmd_scale(struct daemon *d, struct client *c, json_t *req)
         return;
     }
     int64_t current = (int64_t)app->n_insts, target, v;
-    int64_t max = app->cfg.max_instances;
+    const char *why;
+    int64_t max = app_config_instance_cap(&app->cfg, &why);
     if (!count || parse_int64(count + (count[0] == '+'), -CFG_HARD_MAX_INSTANCES,
                               CFG_HARD_MAX_INSTANCES, &v) < 0) {
         server_reply_error(c, "scale needs a number: N, +N or -N (got '%s')", count ? count : "");
@@ -126,9 +127,8 @@ void cmd_scale(struct daemon *d, struct client *c, json_t *req)
     target = (count[0] == '+' || count[0] == '-') ? current + v : v;
     if (target < 1 || target > max) {
         server_reply_error_code(c, -ERANGE,
-                                "cannot scale %s to %lld instances (allowed: 1 to %lld, "
-                                "max_instances)",
-                                name, (long long)target, (long long)max);
+                                "cannot scale %s to %lld instances (allowed: 1 to %lld, %s)", name,
+                                (long long)target, (long long)max, why);
         return;
     }
     if (target >= current) {

@@ -152,6 +152,19 @@ static void on_listen_fds(struct daemon *d, struct suplink *l, struct inst *inst
     }
 }
 
+static void on_lc_map(struct daemon *d, struct suplink *l, struct inst *inst,
+                      const struct kv_msg *reply, int ok, int *fds, unsigned n_fds, void *data)
+{
+    (void)d;
+    (void)l;
+    (void)reply;
+    (void)data;
+    /* least_conn: the counts the running workers keep, so the program of
+     * this daemon reads what they count (proto/least_conn.h) */
+    if (ok && inst && n_fds == 1 && listeners_lc_adopt(inst->app, fds[0]) == 0)
+        fds[0] = -1;
+}
+
 /* Attaches the answered supervisor of a to instance in. */
 static void attach(struct daemon *d, struct adoptee *a, struct suplink *l, struct inst *in)
 {
@@ -174,6 +187,8 @@ static void attach(struct daemon *d, struct adoptee *a, struct suplink *l, struc
     suplink_bind(l, in, gen);
     if (snap->listen_fds > 0)
         suplink_request(l, "listen_fds", NULL, NULL, on_listen_fds, NULL);
+    if (in->app->cfg.balancing == BALANCE_LEAST_CONN)
+        suplink_request(l, "lc_map", NULL, NULL, on_lc_map, NULL);
     log_info("instance %lld: re-adopted supervisor %d (%s)", (long long)id, (int)a->sup.pid,
              status_name(snap->status));
     adoptee_free(a);

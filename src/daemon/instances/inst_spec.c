@@ -1,5 +1,6 @@
 /* inst_spec.c - from app config to supervisor spec. */
 #include "daemon/instances/inst_spec.h"
+#include "proto/least_conn.h"
 #include "base/parse.h"
 #include "config/app_config.h"
 #include "config/node_inspect.h"
@@ -437,6 +438,10 @@ int inst_build_spec(const struct daemon *d, const struct inst *inst, const struc
     sp.start_now = p->start;
     sp.n_listen_fds = p->n_listen_fds;
     sp.listen_fdnames = p->listen_fdnames;
+    if (p->lc_passed && lc_cell(inst->slot, p->gen) >= 0) {
+        sp.lc_fd = 4 + p->n_listen_fds;
+        sp.lc_cell = lc_cell(inst->slot, p->gen);
+    }
     if (d->cgroup_base[0]) {
         snprintf(cgroup, sizeof(cgroup), "%s/%lld.%lld", d->cgroup_base, (long long)inst->id,
                  (long long)p->gen);

@@ -35,6 +35,7 @@ struct spec_params {
     int start;        /* start the app at once */
     int n_listen_fds; /* sockets passed at fd 4.. */
     const char *listen_fdnames;
+    int lc_passed; /* the least_conn counts map follows them (proto/least_conn.h) */
 };
 
 /* Builds the spec for inst and packs it into sb. Returns 0, or a negative errno with

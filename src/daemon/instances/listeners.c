@@ -5,6 +5,7 @@
 #include "base/macros.h"
 #include "config/app_config.h"
 #include "daemon/instances/reuseport_prog.h"
+#include "daemon/instances/slot_select.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+_Static_assert(CFG_LEAST_CONN_MAX_INSTANCES == LC_MAX_SLOTS, "least_conn weighs every slot");
 
 static int backlog(void)
 {
@@ -31,10 +34,12 @@ static int backlog(void)
     return value;
 }
 
-/* One SO_REUSEPORT socket per instance slot (balancing slots or sticky). */
+/* One SO_REUSEPORT socket per instance slot (balancing slots, sticky or
+ * least_conn). */
 static int is_slots(const struct app *app)
 {
-    return app->cfg.balancing == BALANCE_SLOTS || app->cfg.balancing == BALANCE_STICKY;
+    return app->cfg.balancing == BALANCE_SLOTS || app->cfg.balancing == BALANCE_STICKY ||
+           app->cfg.balancing == BALANCE_LEAST_CONN;
 }
 
 static struct listener_set *set_of(struct app *app)
@@ -113,15 +118,85 @@ static int add(struct app *app, const struct listen_addr *a, int v6only, int slo
     return 0;
 }
 
-/* The program of the reuseport group of every address of a slots or
- * sticky app (reuseport_prog.h): sticky sized to the app's slot sockets
- * there, slots the migrate program (once: without the capabilities, it is
- * not tried again). Called whenever the app's slot sockets change. */
+static int lc_ensure(struct app *app, struct listener_set *s, int quiet);
+
+/* The kernel side of l's address group, made on first use. */
+static struct slot_group *group_of(struct app *app, const struct listener *l, int *r)
+{
+    struct listener_set *s = app->listeners;
+    for (size_t i = 0; i < s->n_lc_groups; i++)
+        if (same_socket(l, &s->lc_groups[i].addr, s->lc_groups[i].v6only))
+            return &s->lc_groups[i].g;
+    if (s->n_lc_groups >= LISTENERS_MAX_ADDRS) {
+        *r = -E2BIG;
+        return NULL;
+    }
+    struct lc_addr_group *ag = &s->lc_groups[s->n_lc_groups];
+    enum slot_select mode =
+        app->cfg.balancing == BALANCE_STICKY ? SELECT_STICKY : SELECT_LEAST_CONN;
+    *r = slot_group_open(&ag->g, mode, s->lc_fd);
+    if (*r < 0)
+        return NULL;
+    ag->addr = l->addr;
+    ag->v6only = l->v6only;
+    s->n_lc_groups++;
+    return &ag->g;
+}
+
+/* The slot sockets of l's address in their group's map, and the eBPF
+ * program on the group. Only once the counts map is there (least_conn:
+ * made for the first supervisor, or taken back from the running ones by a
+ * new daemon; until then a group keeps the program it has). Returns 0 or
+ * a negative errno. */
+static int steer_ebpf(struct app *app, const struct listener *l)
+{
+    struct listener_set *s = app->listeners;
+    if (!s->lc || s->lc_refused)
+        return -EPERM;
+    int r = 0;
+    struct slot_group *g = group_of(app, l, &r);
+    for (int k = 0; g && r == 0 && k < LC_MAX_SLOTS; k++) {
+        int fd = -1;
+        for (size_t j = 0; j < s->n && fd < 0; j++)
+            if (s->items[j].slot == k && same_socket(&s->items[j], &l->addr, l->v6only))
+                fd = s->items[j].fd;
+        r = slot_group_set(g, k, fd);
+    }
+    if (g && r == 0)
+        r = slot_group_attach(g, l->fd);
+    if (r < 0 && !s->lc_refused) {
+        s->lc_refused = 1;
+        log_warn("%s: cannot attach the %s program: %s", app->name,
+                 app->cfg.balancing == BALANCE_STICKY ? "sticky" : "least_conn", strerror(-r));
+    }
+    return r;
+}
+
+/* Which slots take connections: those with a socket. */
+static void mark_present(struct listener_set *s)
+{
+    if (!s->lc)
+        return;
+    uint64_t present[LC_MAX_SLOTS] = {0};
+    for (size_t j = 0; j < s->n; j++)
+        if (s->items[j].slot >= 0 && s->items[j].slot < LC_MAX_SLOTS)
+            present[s->items[j].slot] = 1;
+    for (int k = 0; k < LC_MAX_SLOTS; k++)
+        __atomic_store_n(&s->lc->present[k], present[k], __ATOMIC_RELAXED);
+}
+
+/* The program of the reuseport group of every address of a slots, sticky
+ * or least_conn app (reuseport_prog.h, slot_select.h): least_conn's, and
+ * sticky's eBPF one where the kernel allows, else sticky's classic one
+ * sized to the app's slot sockets there; slots the migrate program (once:
+ * without the capabilities, it is not tried again). Called whenever the
+ * app's slot sockets change. */
 static void steer(struct app *app)
 {
     struct listener_set *s = app->listeners;
     if (!s || !is_slots(app))
         return;
+    mark_present(s); /* slots going away first: nothing new is sent there */
     for (size_t i = 0; i < s->n; i++) {
         const struct listener *l = &s->items[i];
         int first = 1;
@@ -135,9 +210,15 @@ static void steer(struct app *app)
         if (!first || l->slot < 0)
             continue;
         if (app->cfg.balancing == BALANCE_STICKY) {
+            /* a root daemon: rendezvous hashing with migration; otherwise
+             * the classic program, which any user may attach */
+            if (n <= LC_MAX_SLOTS && lc_ensure(app, s, 1) == 0 && steer_ebpf(app, l) == 0)
+                continue;
             int r = reuseport_attach_sticky(l->fd, n);
             if (r < 0)
                 log_warn_errno(r, "%s: cannot make its port sticky", app->name);
+        } else if (app->cfg.balancing == BALANCE_LEAST_CONN) {
+            steer_ebpf(app, l);
         } else if (!s->migrate_refused) {
             int r = reuseport_attach_migrate(l->fd);
             if (r < 0) {
@@ -147,6 +228,7 @@ static void steer(struct app *app)
             }
         }
     }
+    mark_present(s);
 }
 
 /* A config address: a bare port means the dual-stack wildcard [::]. */
@@ -395,8 +477,11 @@ void listeners_adopt(struct app *app, int fd, int slot)
             return;
         }
     }
-    if (add(app, &a, v6only, want_slot, fd) < 0)
+    if (add(app, &a, v6only, want_slot, fd) < 0) {
         close(fd);
+        return;
+    }
+    steer(app); /* the group's program sees every socket it has again */
 }
 
 void listeners_close(struct app *app, int slot)
@@ -414,10 +499,66 @@ void listeners_close(struct app *app, int slot)
     s->n = k;
     steer(app);
     if (slot == -2) {
+        lc_counts_unmap(s->lc);
+        if (s->lc)
+            close(s->lc_fd);
+        for (size_t i = 0; i < s->n_lc_groups; i++)
+            slot_group_close(&s->lc_groups[i].g);
         free(s->items);
         free(s);
         app->listeners = NULL;
     }
+}
+
+/* The counts map, made on first use. least_conn without the capabilities:
+ * the kernel's hash spreads (like slots), said once; sticky (quiet) falls
+ * back to its classic program. */
+static int lc_ensure(struct app *app, struct listener_set *s, int quiet)
+{
+    if (s->lc)
+        return 0;
+    if (s->lc_refused)
+        return -EPERM;
+    int r = slot_select_map_create(&s->lc_fd, &s->lc);
+    if (r < 0) {
+        s->lc_refused = 1;
+        if (quiet)
+            log_debug("%s: no eBPF (%s): the classic sticky program, no migration on scale "
+                      "down unless net.ipv4.tcp_migrate_req=1",
+                      app->name, strerror(-r));
+        else
+            log_warn("%s: balancing least_conn needs a daemon with CAP_BPF and CAP_NET_ADMIN "
+                     "(root): %s; the kernel's hash spreads connections instead (as with slots)",
+                     app->name, strerror(-r));
+    }
+    return r;
+}
+
+int listeners_lc_map(struct app *app)
+{
+    struct listener_set *s = app->cfg.balancing == BALANCE_LEAST_CONN ? set_of(app) : NULL;
+    if (!s)
+        return -1;
+    int made = !s->lc;
+    if (lc_ensure(app, s, 0) < 0)
+        return -1;
+    if (made)
+        steer(app); /* sockets adopted from supervisors get the program too */
+    return s->lc_fd;
+}
+
+int listeners_lc_adopt(struct app *app, int fd)
+{
+    struct listener_set *s = app->cfg.balancing == BALANCE_LEAST_CONN ? set_of(app) : NULL;
+    if (!s || s->lc)
+        return -EEXIST; /* one map per app: the first one adopted */
+    int r = lc_counts_map(fd, &s->lc);
+    if (r < 0)
+        return r;
+    s->lc_fd = fd;
+    s->lc_refused = 0;
+    steer(app);
+    return 0;
 }
 
 int listeners_any(const struct app *app)

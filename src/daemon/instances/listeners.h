@@ -7,7 +7,9 @@
  * socket per address per instance slot; a replacement inherits its slot's
  * socket, so load spreads evenly and still nothing is reset. balancing
  * "sticky": slots, with a program on the group that sends a client address
- * to the same slot (reuseport_prog.h).
+ * to the same slot (reuseport_prog.h). balancing "least_conn": slots, with a
+ * program that sends a new connection to the slot with the fewest open ones
+ * (slot_select.h).
  *
  * Sockets come from the config ("listen", pre-bound at start) or on demand
  * when an app binds a port nobody configured (the preload shim asks its
@@ -31,6 +33,7 @@
 
 #include "config/listen_addr.h"
 #include "daemon/daemon.h"
+#include "daemon/instances/slot_select.h"
 
 #define LISTENERS_MAX_ADDRS 16   /* distinct addresses per app */
 #define LISTENERS_MAX_TOTAL 1024 /* sockets per app, slots included */
@@ -47,6 +50,18 @@ struct listener_set {
     size_t n, cap;
     char last_refusal[256]; /* listeners_note_refusal */
     int migrate_refused;    /* the migrate program could not be loaded (reuseport_prog.h) */
+    /* balancing least_conn, and sticky for a root daemon (slot_select.h):
+     * the counts map while the app's sockets are held, the program of each
+     * address's group; lc_refused when the kernel said no */
+    int lc_fd;
+    struct lc_counts *lc;
+    int lc_refused;
+    struct lc_addr_group {
+        struct listen_addr addr;
+        int v6only;
+        struct slot_group g;
+    } lc_groups[LISTENERS_MAX_ADDRS];
+    size_t n_lc_groups;
 };
 
 /* Binds the addresses of the app's "listen" option (for every slot in slots
@@ -96,3 +111,15 @@ void listeners_close(struct app *app, int slot);
 /* True when the app has any listening socket (its reloads can then be
  * zero-downtime even in fork mode). */
 int listeners_any(const struct app *app);
+
+/* The least_conn counts map of the app (proto/least_conn.h), for its
+ * supervisors, made on first use and kept until the app's sockets close;
+ * -1 for another balancing or when the kernel refused it (a warning in
+ * the daemon's log, once). */
+int listeners_lc_map(struct app *app);
+
+/* A new daemon takes the counts map its predecessor gave the running
+ * supervisors (fd, taken on success), and puts its own program on the
+ * app's groups. Returns 0, -EEXIST when the app has a map already (fd is
+ * the caller's), or a negative errno. */
+int listeners_lc_adopt(struct app *app, int fd);

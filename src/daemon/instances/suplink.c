@@ -1,5 +1,6 @@
 /* suplink.c - the daemon's link to one instance supervisor. */
 #include "daemon/instances/suplink.h"
+#include "proto/least_conn.h"
 #include "base/log.h"
 #include "base/macros.h"
 #include "base/strbuf.h"
@@ -214,7 +215,11 @@ struct suplink *suplink_spawn(struct daemon *d, struct inst *inst, int64_t gen, 
     int n = start ? listeners_for_slot(inst->app, inst->slot, listen_fds, SPEC_MAX_LISTEN_FDS,
                                        names, sizeof(names))
                   : 0;
-    struct spec_params p = {gen, restarts, start, n, n ? names : NULL};
+    /* least_conn: the counts map follows the sockets (proto/least_conn.h) */
+    int lc_fd = start ? listeners_lc_map(inst->app) : -1;
+    if (lc_cell(inst->slot, gen) < 0)
+        lc_fd = -1;
+    struct spec_params p = {gen, restarts, start, n, n ? names : NULL, lc_fd >= 0};
     struct strbuf spec = STRBUF_INIT;
     spec.limit = FRAME_MAX_INTERNAL;
     if (inst_build_spec(d, inst, &p, &spec, err, errlen) < 0) {
@@ -235,7 +240,7 @@ struct suplink *suplink_spawn(struct daemon *d, struct inst *inst, int64_t gen, 
     char *argv[] = {"drover-sup", title, tag, NULL};
     char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
                     getenv("DROVER_DEBUG") ? "DROVER_DEBUG=1" : NULL, NULL};
-    struct spawn_fd fds[4 + SPEC_MAX_LISTEN_FDS];
+    struct spawn_fd fds[5 + SPEC_MAX_LISTEN_FDS];
     size_t k = 0;
     fds[k++] = (struct spawn_fd){-1, 0};
     fds[k++] = (struct spawn_fd){d->log_fd, 1};
@@ -243,6 +248,8 @@ struct suplink *suplink_spawn(struct daemon *d, struct inst *inst, int64_t gen, 
     fds[k++] = (struct spawn_fd){sv[1], 3};
     for (int i = 0; i < n; i++)
         fds[k++] = (struct spawn_fd){listen_fds[i], 4 + i};
+    if (lc_fd >= 0)
+        fds[k++] = (struct spawn_fd){lc_fd, 4 + n};
     struct spawn_opts o = {
         .file = sup_path,
         .argv = argv,
