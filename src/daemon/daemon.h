@@ -57,11 +57,13 @@ struct app {
 struct inst {
     int64_t id;
     struct app *app;
-    int slot;         /* 0..instances-1 within the app: NODE_APP_INSTANCE */
-    int64_t gen;      /* generation of the primary supervisor, bumped per new one */
-    int want_running; /* what the user asked for; a lost supervisor is respawned if set */
-    int deleting;     /* delete requested: removed when the supervisor is gone */
-    int adopting;     /* supervisors found at start that have not answered (sup/adopt.h) */
+    int slot;            /* 0..instances-1 within the app: NODE_APP_INSTANCE */
+    int64_t gen;         /* generation of the primary supervisor, bumped per new one */
+    int want_running;    /* what the user asked for; a lost supervisor is respawned if set */
+    int deleting;        /* delete requested: removed when the supervisor is gone */
+    int sup_losses;      /* supervisors lost in a row (instances/lifecycle.c backoff) */
+    int64_t sup_lost_at; /* mono ms of the last loss, 0 = never */
+    int adopting;        /* supervisors found at start that have not answered (sup/adopt.h) */
     int64_t created_at;
     enum link_state link_state;
     struct suplink *link;      /* the primary supervisor; NULL when none runs */

@@ -122,6 +122,23 @@ def test_supervisor_killed_is_replaced(drover, app):
     assert q["sup_pid"] != p["sup_pid"] and q["restarts"] == 1
 
 
+def test_supervisors_lost_in_a_row_come_back_slower(drover, app):
+    """A supervisor that keeps dying is not respawned in a loop: 1 s after
+    the first loss, then 2 s, then 4 s (lower bounds: a slow machine only
+    makes them longer)."""
+    drover.run("start", app("sleeper.sh"), "--name", "sl")
+    waited = []
+    for _ in range(3):
+        p = drover.wait_status("sl", "online")
+        os.kill(p["sup_pid"], signal.SIGKILL)
+        t = time.monotonic()
+        wait_until(lambda: drover.proc("sl")["sup_pid"] not in (0, p["sup_pid"]), 30, 0.05,
+                   what="a new supervisor")
+        waited.append(time.monotonic() - t)
+    assert waited[0] >= 0.9 and waited[1] >= 1.9 and waited[2] >= 3.9, waited
+    assert drover.wait_status("sl", "online")["restarts"] == 3
+
+
 def test_supervisor_lost_while_daemon_down(drover, app):
     drover.run("start", app("sleeper.sh"), "--name", "sl")
     p = drover.proc("sl")

@@ -2,6 +2,7 @@
  * (lifecycle.h). */
 #include "daemon/instances/lifecycle.h"
 #include "base/log.h"
+#include "base/macros.h"
 #include "base/timeutil.h"
 #include "daemon/instances/adopt.h"
 #include "daemon/instances/inst_spec.h"
@@ -16,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RESPAWN_DELAY_MS 1000
+#define RESPAWN_DELAY_MS 1000      /* after a supervisor is lost, doubled per loss in a row */
+#define RESPAWN_MAX_DELAY_MS 60000 /* up to this */
+#define RESPAWN_CALM_MS 120000     /* a loss this long after the last starts the count again */
 
 /* The daemon's own word on an instance without a supervisor. */
 static void set_own_status(struct inst *inst, enum link_state ls, enum inst_status st,
@@ -237,6 +240,31 @@ static void on_respawn_timer(struct ev_loop *loop, void *data)
     free(rc);
 }
 
+/* A new supervisor for an instance whose one was lost, after a delay that
+ * doubles with each loss in a row (1 s up to a minute): a supervisor that
+ * cannot live (a broken install, a machine out of memory) is not respawned
+ * in a loop. */
+static void respawn_later(struct daemon *d, struct inst *inst)
+{
+    int64_t now = mono_ms();
+    if (inst->sup_lost_at && now - inst->sup_lost_at > RESPAWN_CALM_MS)
+        inst->sup_losses = 0;
+    int64_t delay = RESPAWN_DELAY_MS << MIN(inst->sup_losses, 6);
+    delay = MIN(delay, (int64_t)RESPAWN_MAX_DELAY_MS);
+    inst->sup_losses++;
+    inst->sup_lost_at = now;
+    if (inst->sup_losses > 3)
+        log_warn("%s:%lld: supervisor lost %d times in a row: the next in %lld s", inst->app->name,
+                 (long long)inst->id, inst->sup_losses, (long long)delay / 1000);
+    struct respawn_ctx *rc = malloc(sizeof(*rc));
+    if (!rc)
+        return;
+    rc->d = d;
+    rc->id = inst->id;
+    if (ev_timer_add(d->loop, delay, on_respawn_timer, rc) < 0)
+        free(rc);
+}
+
 void supervisor_lost_before_adoption(struct daemon *d, struct inst *inst)
 {
     if (inst->deleting) {
@@ -248,10 +276,8 @@ void supervisor_lost_before_adoption(struct daemon *d, struct inst *inst)
                        "its supervisor died before the daemon could adopt it");
         return;
     }
-    char err[256];
-    if (spawn_primary(d, inst, 1, 1, err, sizeof(err)) < 0)
-        log_error("%s:%lld: cannot restart supervisor: %s", inst->app->name, (long long)inst->id,
-                  err);
+    set_own_status(inst, LINK_LOST, STATUS_LOST, "its supervisor died before it was adopted");
+    respawn_later(d, inst);
     daemon_persist(d);
 }
 
@@ -272,14 +298,7 @@ void supervisor_gone(struct daemon *d, struct inst *inst)
     set_own_status(inst, inst->want_running ? LINK_LOST : LINK_NONE,
                    inst->want_running ? STATUS_LOST : STATUS_STOPPED,
                    "supervisor exited unexpectedly");
-    if (inst->want_running) {
-        struct respawn_ctx *rc = malloc(sizeof(*rc));
-        if (rc) {
-            rc->d = d;
-            rc->id = inst->id;
-            if (ev_timer_add(d->loop, RESPAWN_DELAY_MS, on_respawn_timer, rc) < 0)
-                free(rc);
-        }
-    }
+    if (inst->want_running)
+        respawn_later(d, inst);
     daemon_instances_changed(d);
 }
