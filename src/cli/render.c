@@ -65,7 +65,7 @@ struct row_cells {
     char id[24], pid[24], uptime[24], restarts[24], cpu[24], mem[24];
 };
 
-static void fill_cells(const struct ls_row *r, struct row_cells *c, const char *cells[COLS])
+static void format_cells(const struct ls_row *r, struct row_cells *c)
 {
     snprintf(c->id, sizeof(c->id), "%lld", r->id);
     snprintf(c->pid, sizeof(c->pid), "%lld", r->pid);
@@ -76,6 +76,11 @@ static void fill_cells(const struct ls_row *r, struct row_cells *c, const char *
     snprintf(c->restarts, sizeof(c->restarts), "%lld", r->restarts);
     snprintf(c->cpu, sizeof(c->cpu), "%.0f%%", r->cpu);
     format_bytes_short((uint64_t)(r->memory > 0 ? r->memory : 0), c->mem, sizeof(c->mem));
+}
+
+/* The row's cells in column order (formatted by format_cells). */
+static void cell_texts(const struct ls_row *r, const struct row_cells *c, const char *cells[COLS])
+{
     const char *v[COLS] = {c->id,       r->name,   r->mode, c->pid, c->uptime,
                            c->restarts, r->status, c->cpu,  c->mem};
     memcpy(cells, v, sizeof(v));
@@ -97,7 +102,8 @@ void render_rows(const struct cli *c, const struct ls_rows *rows)
     for (int i = 0; i < COLS; i++)
         w[i] = width(head[i]);
     for (size_t r = 0; r < rows->n; r++) {
-        fill_cells(&rows->rows[r], &nums[r], cells);
+        format_cells(&rows->rows[r], &nums[r]);
+        cell_texts(&rows->rows[r], &nums[r], cells);
         for (int i = 0; i < COLS; i++)
             w[i] = MAX(w[i], width(cells[i]));
     }
@@ -110,7 +116,7 @@ void render_rows(const struct cli *c, const struct ls_rows *rows)
     strbuf_putc(&out, '\n');
     line(&out, w, "├", "┼", "┤");
     for (size_t r = 0; r < rows->n; r++) {
-        fill_cells(&rows->rows[r], &nums[r], cells);
+        cell_texts(&rows->rows[r], &nums[r], cells);
         strbuf_puts(&out, "│");
         for (int i = 0; i < COLS; i++) {
             const char *pre = "", *post = "";

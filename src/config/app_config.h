@@ -20,8 +20,9 @@
 #include <stdint.h>
 
 #define CFG_HARD_MAX_INSTANCES 4096
-#define CFG_LEAST_CONN_MAX_INSTANCES 64 /* slots balancing least_conn weighs (proto/least_conn.h)  \
-                                         */
+#define CFG_LEAST_CONN_MAX_INSTANCES                                                               \
+    64 /* slots balancing least_conn weighs (proto/least_conn.h)                                   \
+        */
 #define CFG_MAX_NAME_LEN 128
 
 enum exec_mode { EXEC_FORK, EXEC_CLUSTER };

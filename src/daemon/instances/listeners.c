@@ -228,7 +228,6 @@ static void steer(struct app *app)
             }
         }
     }
-    mark_present(s);
 }
 
 /* A config address: a bare port means the dual-stack wildcard [::]. */
